@@ -1,0 +1,40 @@
+# thidua — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export PREFECT_HOME ?= $(CURDIR)/data/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+export DO_NOT_TRACK ?= 1
+export GX_ANALYTICS_ENABLED ?= false
+
+.PHONY: setup demo test test-sqlite test-postgres lint lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## demo: generate sample exports 2024-01..2025-12, start the stand-in API, close every month of 2025
+demo: setup
+	$(VENV)/bin/thidua demo
+
+## test: the whole suite, on SQLite and (when reachable) PostgreSQL
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+## lock: rewrite constraints.txt from the current .venv
+lock: setup
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf data .pytest_cache
