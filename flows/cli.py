@@ -1,0 +1,252 @@
+"""`thidua`: the command line over the flows. This contract is relied on by others; keep it stable.
+
+    thidua run --period YYYY-MM [--unit CODE]
+    thidua backfill --from YYYY-MM --to YYYY-MM [--unit CODE]
+    thidua ingest --source {tax,public_service,health,education,indicators} --period YYYY-MM --file PATH
+    thidua attainment --period YYYY-MM [--unit CODE] --format {table,json,csv}
+    thidua db upgrade
+    thidua demo
+
+A user's mistake ends with one clear sentence on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="thidua: monthly emulation-target integration for a ward.")
+db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Warehouse administration.")
+app.add_typer(db_app, name="db")
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+EXIT_USER_ERROR = 2
+EXIT_SOURCES_NEED_ATTENTION = 3
+
+
+class UserError(Exception):
+    """A mistake in how the command was called (bad period, missing file…)."""
+
+
+class Source(str, Enum):
+    """The five export families."""
+
+    tax = "tax"
+    public_service = "public_service"
+    health = "health"
+    education = "education"
+    indicators = "indicators"
+
+
+class OutputFormat(str, Enum):
+    """How `thidua attainment` prints."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def check_period(value: str) -> str:
+    """Accept ``YYYY-MM`` only."""
+    if not PERIOD_RE.match(value or ""):
+        raise UserError(f"period {value!r} is not a month in the form YYYY-MM (e.g. 2025-08)")
+    return value
+
+
+def periods_between(start: str, end: str) -> list[str]:
+    """Every month from start to end inclusive."""
+    y, m = map(int, check_period(start).split("-"))
+    y2, m2 = map(int, check_period(end).split("-"))
+    if (y, m) > (y2, m2):
+        raise UserError(f"--from {start} is after --to {end}")
+    out = []
+    while (y, m) <= (y2, m2):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return out
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from connectors.errors import ConnectorError
+    from expectations.errors import ExpectationsError
+    from warehouse.errors import WarehouseError
+
+    return (UserError, ConnectorError, ExpectationsError, WarehouseError, FileNotFoundError)
+
+
+def friendly(fn):
+    """Turn the project's typed errors into one sentence on stderr and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except _user_errors() as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except Exception as exc:  # a database that cannot be reached is an operator's problem, not a bug
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                typer.echo(f"error: cannot use the warehouse: {str(exc.orig).splitlines()[0]}", err=True)
+                raise typer.Exit(EXIT_USER_ERROR) from None
+            raise
+
+    return wrapper
+
+
+def _target_names(unit_code: str, year: int) -> dict[str, str]:
+    from flows.settings import get_settings
+    from warehouse import attainment, db
+
+    engine = db.make_engine(get_settings().warehouse_url)
+    try:
+        targets = attainment.read_targets(engine, year, unit_code)
+        return dict(zip(targets["target_code"], targets["name_vi"]))
+    except Exception:
+        return {}
+    finally:
+        engine.dispose()
+
+
+def print_close_summary(result: dict) -> bool:
+    """One line per source; returns True when every source is in a good state."""
+    ok = True
+    parts = []
+    for code, outcome in result["sources"].items():
+        label = outcome.status
+        if outcome.status in ("loaded", "replaced"):
+            label += f" ({outcome.rows})"
+        if outcome.status in ("failed", "quarantined"):
+            ok = False
+        parts.append(f"{code}: {label}")
+    typer.echo(f"{result['period']} [{result['unit_code']}] " + ", ".join(parts))
+    for code, outcome in result["sources"].items():
+        if outcome.status in ("failed", "quarantined", "missing") and outcome.message:
+            typer.echo(f"  {code}: {outcome.message}", err=True)
+    return ok
+
+
+@app.command()
+@friendly
+def run(period: str = typer.Option(None, help="Month to close, YYYY-MM (default: last month)."),
+        unit: str = typer.Option(None, help="GSO unit code (default: THIDUA_UNIT or 10549).")):
+    """Run the monthly-close flow for one month."""
+    from flows.monthly_close import close_month
+    from flows.presentation import attainment_table
+
+    if period:
+        check_period(period)
+    result = close_month(period=period, unit_code=unit)
+    ok = print_close_summary(result)
+    if result["attainment"] is not None:
+        typer.echo(attainment_table(result["attainment"],
+                                    _target_names(result["unit_code"], int(result["period"][:4]))))
+    if not ok:
+        raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)
+
+
+@app.command()
+@friendly
+def backfill(start: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
+             end: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
+             unit: str = typer.Option(None, help="GSO unit code.")):
+    """Close every month of a range, in order, with one line of progress per month."""
+    from flows.monthly_close import close_month
+
+    months = periods_between(start, end)
+    ok = True
+    for i, period in enumerate(months, 1):
+        typer.echo(f"[{i}/{len(months)}] ", nl=False)
+        ok &= print_close_summary(close_month(period=period, unit_code=unit))
+    if not ok:
+        raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)
+
+
+@app.command()
+@friendly
+def ingest(source: Source = typer.Option(..., help="Source of the delivery."),
+           period: str = typer.Option(..., help="Month the delivery describes, YYYY-MM."),
+           file: Path = typer.Option(..., help="The delivered file (public_service: a CSV or JSON export)."),
+           unit: str = typer.Option(None, help="GSO unit code.")):
+    """Validate and load one delivery, then re-judge that month."""
+    from flows.monthly_close import ingest_file
+
+    check_period(period)
+    if not file.is_file():
+        raise UserError(f"file {file} does not exist or is not a file")
+    result = ingest_file(source.value, period, str(file.resolve()), unit)
+    outcome = result["sources"][source.value]
+    if outcome.status in ("failed", "quarantined"):
+        typer.echo(f"error: {source.value} {period} {outcome.status}: {outcome.message}", err=True)
+        raise typer.Exit(EXIT_USER_ERROR)
+    typer.echo(f"{source.value} {period}: {outcome.status} ({outcome.rows} observations, "
+               f"load {outcome.load_id})")
+
+
+@app.command()
+@friendly
+def attainment(period: str = typer.Option(..., help="Month, YYYY-MM."),
+               unit: str = typer.Option(None, help="GSO unit code."),
+               format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format.")):
+    """Print the attainment of every target at the end of a month."""
+    from flows.presentation import attainment_csv, attainment_json, attainment_table
+    from flows.settings import get_settings
+    from warehouse import attainment as wh_attainment
+    from warehouse import db
+
+    check_period(period)
+    settings = get_settings()
+    unit = unit or settings.unit_code
+    engine = db.make_engine(settings.warehouse_url)
+    try:
+        frame = wh_attainment.read_attainment(engine, unit, period)
+    finally:
+        engine.dispose()
+    if frame.empty:
+        raise UserError(f"no attainment for unit {unit} in {period}: run `thidua run --period {period}` first")
+    if format is OutputFormat.json:
+        typer.echo(attainment_json(frame))
+    elif format is OutputFormat.csv:
+        sys.stdout.write(attainment_csv(frame))
+    else:
+        typer.echo(attainment_table(frame, _target_names(unit, int(period[:4]))))
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade():
+    """Create or migrate the warehouse to the latest schema."""
+    from flows.settings import get_settings
+    from warehouse import db
+
+    url = get_settings().warehouse_url
+    db.upgrade(url)
+    typer.echo("warehouse is at the latest schema")
+
+
+@app.command()
+@friendly
+def demo(seed: int = typer.Option(2025, help="Seed of the sample generator."),
+         data_dir: Path = typer.Option(None, help="Working folder (default THIDUA_DATA_DIR or ./data).")):
+    """Generate sample exports 2024-2025, start the stand-in API, close every month, print December."""
+    from flows.demo import run_demo
+
+    if data_dir is not None:
+        os.environ["THIDUA_DATA_DIR"] = str(data_dir)
+    ok = run_demo(seed=seed, echo=typer.echo)
+    if not ok:
+        raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)
+
+
+if __name__ == "__main__":
+    app()

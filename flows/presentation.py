@@ -1,0 +1,126 @@
+"""How people read the results: Vietnamese number formats, status labels, the attainment table.
+
+Numbers are shown the Vietnamese way (thousands ".", decimals ","; 1.234,5) and dates dd/mm/yyyy;
+identifiers and JSON stay English.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+
+import pandas as pd
+
+STATUS_VI = {
+    "met": "Đạt",
+    "exceeded": "Vượt",
+    "on_track": "Đúng tiến độ",
+    "behind": "Chậm tiến độ",
+    "not_met": "Không đạt",
+    "no_data": "Chưa có số liệu",
+}
+
+COMPARISON_VI = {
+    "band": "từ {low} đến {high}",
+    "at_least": "≥ {low}",
+    "strictly_above": "> {low}",
+    "strictly_below": "< {high}",
+    "all": "= 100",
+    "qualitative": "giữ vững",
+}
+
+ATTAINMENT_FIELDS = ["target_code", "unit_code", "period", "value", "numerator", "denominator",
+                     "bound_low", "bound_high", "comparison", "status", "inputs", "detail"]
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_number(value, decimals: int = 1) -> str:
+    """1234.5 -> '1.234,5'; None/NaN -> '' (never 0)."""
+    if _missing(value):
+        return ""
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_bound(comparison: str, low, high) -> str:
+    """The target's threshold in words, e.g. 'từ 8 đến 10'."""
+    template = COMPARISON_VI.get(comparison, comparison)
+    return template.format(low=format_number(low, 1).removesuffix(",0"),
+                           high=format_number(high, 1).removesuffix(",0"))
+
+
+def _width(text: str) -> int:
+    # Vietnamese text in NFC has no combining marks, but be safe with NFD input.
+    return sum(1 for ch in unicodedata.normalize("NFC", text) if not unicodedata.combining(ch))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def attainment_table(attainment: pd.DataFrame, names: dict[str, str] | None = None,
+                     name_width: int = 48) -> str:
+    """A plain-text table of the attainment of every target, Vietnamese labels and numbers."""
+    names = names or {}
+    header = ["Mã", "Chỉ tiêu", "Kết quả", "Tử số / Mẫu số", "Ngưỡng", "Đánh giá"]
+    rows = []
+    for rec in attainment.sort_values("target_code").to_dict("records"):
+        name = names.get(rec["target_code"], "")
+        if _width(name) > name_width:
+            name = name[: name_width - 1] + "…"
+        decimals = 0 if rec["comparison"] == "qualitative" or rec.get("display_unit") == "lượt" else 2
+        value = format_number(rec["value"], decimals)
+        if rec["comparison"] == "qualitative" and not _missing(rec["value"]):
+            value = "Giữ vững" if float(rec["value"]) >= 1 else "Không giữ vững"
+        ratio = ""
+        if not _missing(rec["numerator"]) and not _missing(rec["denominator"]):
+            ratio = f"{format_number(rec['numerator'], 0)} / {format_number(rec['denominator'], 0)}"
+        rows.append([rec["target_code"], name, value, ratio,
+                     format_bound(rec["comparison"], rec["bound_low"], rec["bound_high"]),
+                     STATUS_VI.get(rec["status"], rec["status"])])
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "-+-".join("-" * w for w in widths)
+    out = [" | ".join(_pad(h, w) for h, w in zip(header, widths)), line]
+    out += [" | ".join(_pad(str(c), w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def _json_value(value):
+    if _missing(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def attainment_records(attainment: pd.DataFrame) -> list[dict]:
+    """The attainment as JSON-ready dicts with the stable field names of the CLI contract."""
+    records = []
+    for rec in attainment.sort_values("target_code").to_dict("records"):
+        records.append({k: _json_value(rec.get(k)) if k != "inputs" else rec.get("inputs") or []
+                        for k in ATTAINMENT_FIELDS})
+    return records
+
+
+def attainment_json(attainment: pd.DataFrame) -> str:
+    return json.dumps(attainment_records(attainment), ensure_ascii=False, indent=2)
+
+
+def attainment_csv(attainment: pd.DataFrame) -> str:
+    frame = pd.DataFrame(attainment_records(attainment), columns=ATTAINMENT_FIELDS)
+    frame["inputs"] = frame["inputs"].map(lambda v: json.dumps(v, ensure_ascii=False))
+    # Text from sources must never run as a formula in a spreadsheet.
+    for col in ("detail",):
+        frame[col] = frame[col].map(neutralise_formula)
+    return frame.to_csv(index=False)
+
+
+def neutralise_formula(text):
+    """Prefix text starting with = + - @ with an apostrophe so spreadsheets show it as text."""
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@"):
+        return "'" + text
+    return text

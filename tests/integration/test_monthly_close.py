@@ -1,0 +1,186 @@
+"""The walking skeleton end to end: the monthly-close flow under Prefect's test harness, over the
+generated sample exports and the stand-in API on loopback, into SQLite and PostgreSQL.
+
+Expected values come from `tests/expected.py`, which recomputes every target straight from the
+generator's parameters (samples/params.yaml) and the raw dossier file, never through the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.expected import expected_attainment
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
+CHECKED_MONTHS = ["2025-03", "2025-06", "2025-10", "2025-12"]
+TABLES = ["units", "sources", "plans", "targets", "loads", "observations", "validation_results",
+          "attainment_evaluations"]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture(scope="session")
+def standin_api(samples_dir):
+    from standin.public_service import serve
+
+    token = uuid.uuid4().hex
+    server, _thread = serve(samples_dir / "public_service" / "dossiers.json", host="127.0.0.1", port=0,
+                            token=token)
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}", token
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def pg_session_url(pg_server_url):
+    """A PostgreSQL database that lives for the whole session (the year is loaded once)."""
+    name = f"thidua_close_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                             (name,))
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+class Env:
+    """Set THIDUA_* variables for a block and restore them after."""
+
+    def __init__(self, **values):
+        self.values = values
+        self.saved = {}
+
+    def __enter__(self):
+        for key, value in self.values.items():
+            self.saved[key] = os.environ.get(key)
+            os.environ[key] = str(value)
+        return self
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def table_counts(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def closed_year(request, prefect_harness, samples_dir, standin_api, tmp_path_factory):
+    """Every month 2024-01..2025-12 closed once into a fresh warehouse; yields (env, results)."""
+    if request.param == "sqlite":
+        work = tmp_path_factory.mktemp("close-sqlite")
+        url = f"sqlite:///{work / 'warehouse.sqlite'}"
+    else:
+        if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
+            pytest.skip("THIDUA_SKIP_POSTGRES=1 set explicitly")
+        work = tmp_path_factory.mktemp("close-pg")
+        url = request.getfixturevalue("pg_session_url")
+    inbox = work / "inbox"
+    shutil.copytree(samples_dir / "inbox", inbox)
+    base_url, token = standin_api
+    env = dict(THIDUA_DATA_DIR=work, THIDUA_WAREHOUSE_URL=url, THIDUA_INBOX=inbox,
+               THIDUA_PUBLIC_SERVICE_URL=base_url, THIDUA_PUBLIC_SERVICE_TOKEN=token, THIDUA_UNIT="10549")
+    from flows.monthly_close import close_month
+
+    results = {}
+    with Env(**env):
+        for period in PERIODS:
+            results[period] = close_month(period=period, unit_code="10549")
+    return env, results
+
+
+def test_every_source_loads_every_month(closed_year):
+    _env, results = closed_year
+    for period, result in results.items():
+        statuses = {code: o.status for code, o in result["sources"].items()}
+        assert statuses == {c: "loaded" for c in statuses}, (period, {c: o.message for c, o in
+                                                                      result["sources"].items()})
+        assert result["attainment"] is None if period < "2025" else len(result["attainment"]) == 20
+
+
+@pytest.mark.parametrize("period", CHECKED_MONTHS)
+def test_attainment_matches_what_the_generator_intended(closed_year, samples_dir, period):
+    _env, results = closed_year
+    got = results[period]["attainment"].set_index("target_code")
+    expected = expected_attainment(samples_dir, period)
+    assert set(got.index) == set(expected)
+    for code, exp in expected.items():
+        row = got.loc[code]
+        assert row["status"] == exp["status"], (code, row["value"], exp)
+        if exp["value"] is None:
+            assert row["value"] is None or math.isnan(row["value"]), code
+        else:
+            assert row["value"] == pytest.approx(exp["value"], abs=0.01), code
+        for part in ("numerator", "denominator"):
+            if exp.get(part) is not None:
+                assert row[part] == pytest.approx(exp[part], rel=1e-9, abs=1e-6), (code, part)
+
+
+def test_december_covers_all_20_targets_with_data(closed_year):
+    _env, results = closed_year
+    december = results["2025-12"]["attainment"]
+    assert len(december) == 20
+    assert "no_data" not in set(december["status"])
+    # Every judgement names the loads it used.
+    assert all(len(inputs) >= 1 for inputs in december["inputs"])
+
+
+def test_closing_again_adds_nothing(closed_year):
+    env, results = closed_year
+    from flows.monthly_close import close_month
+
+    before = table_counts(env["THIDUA_WAREHOUSE_URL"])
+    with Env(**env):
+        again = {p: close_month(period=p, unit_code="10549") for p in ("2024-12", "2025-06", "2025-12")}
+    assert table_counts(env["THIDUA_WAREHOUSE_URL"]) == before
+    for period, result in again.items():
+        assert {o.status for o in result["sources"].values()} == {"unchanged"}, period
+    december = again["2025-12"]["attainment"].set_index("target_code")
+    first = results["2025-12"]["attainment"].set_index("target_code")
+    assert december["status"].to_dict() == first["status"].to_dict()
+
+
+def test_cli_attainment_json_contract(closed_year):
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    env, _results = closed_year
+    with Env(**env):
+        result = CliRunner().invoke(app, ["attainment", "--period", "2025-12", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == 20
+    for key in ("target_code", "unit_code", "period", "value", "numerator", "denominator", "bound_low",
+                "bound_high", "comparison", "status", "inputs"):
+        assert key in records[0]
+    assert {r["period"] for r in records} == {"2025-12"}
