@@ -1,1 +1,55 @@
-"""connectors package."""
+"""Connectors: read the outside world (workbooks, CSV/JSON exports, the dossier API) into canonical frames.
+
+Every source has one module exposing a reader (`path -> records DataFrame`) and an observation builder
+(`(records, unit_code, period) -> observations DataFrame` with exactly the columns of docs/contracts.md).
+`SOURCES` is the registry flows use: ``connectors.SOURCES["tax"].read(path)``. Generic pieces: `excel`
+(one spreadsheet reader driven by `layouts/<source>.yaml`), `rest` (status -> error map, retries), `vn`
+(Vietnamese numbers, units, dates, text). Errors: `connectors.errors`. No prefect, no SQL here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from connectors import education, errors, health, indicators, public_service, tax
+from connectors.observations import OBSERVATION_COLUMNS
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source: how to read a delivered file and how to turn its records into observations."""
+
+    code: str
+    kind: str  # "file" (a workbook in the inbox) or "api" (pulled; `read` reads its file exports)
+    read: Callable[[str | Path], pd.DataFrame]
+    to_observations: Callable[[pd.DataFrame, str, str], pd.DataFrame]
+    file_pattern: str  # the delivered file's name, `{period}` = YYYY-MM
+    description: str = ""
+
+    @property
+    def observations(self) -> Callable[[pd.DataFrame, str, str], pd.DataFrame]:
+        """Alias of `to_observations`."""
+        return self.to_observations
+
+
+SOURCES: dict[str, SourceSpec] = {
+    "tax": SourceSpec("tax", "file", tax.read_tax_workbook, tax.observations_from_tax,
+                      "bao-cao-thu-nsnn-{period}.xlsx", "Báo cáo thu NSNN trên địa bàn"),
+    "public_service": SourceSpec("public_service", "api", public_service.read_dossier_export,
+                                 public_service.observations_from_public_service, "ho-so-{period}.json",
+                                 "Hồ sơ TTHC một cửa (API; exports .json/.csv)"),
+    "health": SourceSpec("health", "file", health.read_health_workbook, health.observations_from_health,
+                         "y-te-{period}.xlsx", "Trạm y tế: tiêu chí quốc gia, sơ tuyển NVQS"),
+    "education": SourceSpec("education", "file", education.read_education_workbook,
+                            education.observations_from_education, "truong-hoc-{period}.xlsx",
+                            "Danh sách trường, công nhận chuẩn quốc gia"),
+    "indicators": SourceSpec("indicators", "file", indicators.read_indicators_workbook,
+                             indicators.observations_from_indicators, "chi-tieu-khac-{period}.xlsx",
+                             "Biểu theo dõi các chỉ tiêu kinh tế - xã hội khác"),
+}
+
+__all__ = ["OBSERVATION_COLUMNS", "SOURCES", "SourceSpec", "errors"]

@@ -16,7 +16,7 @@ import functools
 import os
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -35,7 +35,7 @@ class UserError(Exception):
     """A mistake in how the command was called (bad period, missing file…)."""
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     """The five export families."""
 
     tax = "tax"
@@ -45,7 +45,7 @@ class Source(str, Enum):
     indicators = "indicators"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How `thidua attainment` prints."""
 
     table = "table"
@@ -111,7 +111,7 @@ def _target_names(unit_code: str, year: int) -> dict[str, str]:
     engine = db.make_engine(get_settings().warehouse_url)
     try:
         targets = attainment.read_targets(engine, year, unit_code)
-        return dict(zip(targets["target_code"], targets["name_vi"]))
+        return dict(zip(targets["target_code"], targets["name_vi"], strict=False))
     except Exception:
         return {}
     finally:

@@ -84,8 +84,8 @@ def attainment_table(attainment: pd.DataFrame, names: dict[str, str] | None = No
                      STATUS_VI.get(rec["status"], rec["status"])])
     widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "-+-".join("-" * w for w in widths)
-    out = [" | ".join(_pad(h, w) for h, w in zip(header, widths)), line]
-    out += [" | ".join(_pad(str(c), w) for c, w in zip(r, widths)) for r in rows]
+    out = [" | ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)), line]
+    out += [" | ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=False)) for r in rows]
     return "\n".join(out)
 
 

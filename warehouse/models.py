@@ -28,6 +28,8 @@ Stamp = sa.DateTime(timezone=True)
 
 
 class Base(DeclarativeBase):
+    """The declarative base: one MetaData with the constraint naming convention."""
+
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
@@ -104,7 +106,7 @@ class Load(Base):
         # its transaction; this partial unique index is the database's backstop against a race.
         sa.Index("ix_loads_active", "source_code", "unit_code", "period", unique=True,
                  sqlite_where=sa.text("status = 'loaded'"), postgresql_where=sa.text("status = 'loaded'")),
-        sa.Index(None, "source_code", "unit_code", "period", "fingerprint"),
+        sa.Index("ix_loads_fingerprint", "source_code", "unit_code", "period", "fingerprint"),
     )
 
     load_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
@@ -128,8 +130,9 @@ class Observation(Base):
 
     __tablename__ = "observations"
     __table_args__ = (
-        sa.UniqueConstraint("load_id", "indicator_code", "unit_code", "period", "member_code"),
-        sa.Index(None, "unit_code", "period", "indicator_code"),
+        sa.UniqueConstraint("load_id", "indicator_code", "unit_code", "period", "member_code",
+                            name="uq_observations_natural_key"),
+        sa.Index("ix_observations_unit_period", "unit_code", "period", "indicator_code"),
     )
 
     observation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
@@ -169,10 +172,11 @@ class AttainmentEvaluation(Base):
 
     __tablename__ = "attainment_evaluations"
     __table_args__ = (
-        sa.UniqueConstraint("plan_id", "target_code", "unit_code", "period", "inputs_fingerprint"),
+        sa.UniqueConstraint("plan_id", "target_code", "unit_code", "period", "inputs_fingerprint",
+                            name="uq_attainment_evaluations_snapshot"),
         sa.CheckConstraint(
             "status IN ('met', 'exceeded', 'on_track', 'behind', 'not_met', 'no_data')", name="status"),
-        sa.Index(None, "unit_code", "period"),
+        sa.Index("ix_attainment_evaluations_unit_period", "unit_code", "period"),
     )
 
     evaluation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from tests.expected import expected_attainment
+from tests.helpers import Env
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -23,63 +23,6 @@ PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
 CHECKED_MONTHS = ["2025-03", "2025-06", "2025-10", "2025-12"]
 TABLES = ["units", "sources", "plans", "targets", "loads", "observations", "validation_results",
           "attainment_evaluations"]
-
-
-@pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
-
-
-@pytest.fixture(scope="session")
-def standin_api(samples_dir):
-    from standin.public_service import serve
-
-    token = uuid.uuid4().hex
-    server, _thread = serve(samples_dir / "public_service" / "dossiers.json", host="127.0.0.1", port=0,
-                            token=token)
-    host, port = server.server_address[:2]
-    yield f"http://{host}:{port}", token
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def pg_session_url(pg_server_url):
-    """A PostgreSQL database that lives for the whole session (the year is loaded once)."""
-    name = f"thidua_close_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                             (name,))
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
-
-
-class Env:
-    """Set THIDUA_* variables for a block and restore them after."""
-
-    def __init__(self, **values):
-        self.values = values
-        self.saved = {}
-
-    def __enter__(self):
-        for key, value in self.values.items():
-            self.saved[key] = os.environ.get(key)
-            os.environ[key] = str(value)
-        return self
-
-    def __exit__(self, *exc):
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def table_counts(url: str) -> dict[str, int]:

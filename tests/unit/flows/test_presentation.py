@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
 import pytest
 
@@ -44,11 +45,11 @@ def test_periods_between_crosses_a_year():
 
 
 def test_previous_period_uses_vietnam_time():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     # 31/12/2025 18:00 UTC is already 01/01/2026 01:00 in Hanoi: the month that ended is December.
-    assert previous_period(datetime(2025, 12, 31, 18, 0, tzinfo=timezone.utc)) == "2025-12"
-    assert previous_period(datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)) == "2025-11"
+    assert previous_period(datetime(2025, 12, 31, 18, 0, tzinfo=UTC)) == "2025-12"
+    assert previous_period(datetime(2025, 12, 31, 16, 0, tzinfo=UTC)) == "2025-11"
 
 
 @pytest.mark.parametrize(("text", "safe"), [("=SUM(A1)", "'=SUM(A1)"), ("+84", "'+84"), ("-x", "'-x"),

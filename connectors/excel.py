@@ -1,0 +1,472 @@
+"""The one generic spreadsheet reader: a workbook + a `SheetLayout` -> canonical records with lineage.
+
+Reads cell values with python-calamine (fast; merged ranges come with it for xlsx), finds the sheet and
+its header by labels (never by row number), forward-fills merged header cells and joins header levels
+with ` / `, skips the ruler row (`A B 1 2 3=1+2`), reads the sheet's unit line (`Đơn vị tính: Triệu
+đồng`), stops at the first fully empty row or the footer (`Người lập biểu` …), and converts each mapped
+cell by its kind. Every record carries `source_file`, `sheet`, `row_number` (1-based, as Excel shows it)
+and `raw_cells` (canonical column -> the cell's text as found); `records.attrs["column_labels"]` maps
+canonical columns to the header labels they came from.
+
+A file that does not fit raises `BadInputError` naming file, sheet, row, column, what was found and what
+was expected. Formats are sniffed from the bytes (`sniff_format`), not trusted from the extension; the
+legacy cases (TCVN3/VNI fonts, HTML tables saved as .xls) slot into `open_workbook`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+
+from connectors.errors import BadInputError
+from connectors.layout import FileLayout, SheetLayout
+from connectors.vn import (
+    cell_text,
+    money_factor,
+    normalize_label,
+    normalize_text,
+    parse_bool,
+    parse_date,
+    parse_number,
+    parse_period_line,
+    parse_unit_line,
+)
+
+LINEAGE_COLUMNS = ["source_file", "sheet", "row_number"]
+
+_MAGIC = (
+    (b"PK\x03\x04", "xlsx"),  # also .ods, told apart below
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"),  # OLE2 compound file (BIFF8)
+)
+
+
+def sniff_format(path: str | Path) -> str:
+    """The real format of a spreadsheet file from its first bytes: xlsx, ods, xls, html, csv or unknown.
+
+    Files named `.xls` are often xlsx zips or HTML tables; the extension is never trusted.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            if kind == "xlsx" and b"mimetypeapplication/vnd.oasis.opendocument" in head[:200]:
+                return "ods"
+            return kind
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"<meta", b"<head")):
+        return "html"
+    if b"\x00" not in head and (b"," in head or b";" in head or b"\t" in head):
+        return "csv"
+    return "unknown"
+
+
+@dataclass
+class Grid:
+    """One sheet's cells as a rectangle from A1 (0-based lists), with its merged ranges when known."""
+
+    name: str
+    rows: list[list]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+class Workbook:
+    """A spreadsheet opened for reading values; use as a context manager."""
+
+    def __init__(self, path: str | Path, *, source: str | None = None):
+        self.path = Path(path)
+        self.source = source
+        self.format = sniff_format(self.path)
+        if self.format not in ("xlsx", "xls", "ods"):
+            raise BadInputError(
+                file=self.path.name, source=source, found=f"a {self.format} file",
+                expected="an Excel workbook (.xlsx, .xls or .ods)",
+            )
+        try:
+            # from_filelike sniffs the content, so an xlsx named .xls opens as xlsx
+            self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.path.read_bytes()))
+        except Exception as exc:  # calamine raises several private error types
+            raise BadInputError(file=self.path.name, source=source, found="an unreadable workbook",
+                                expected="a readable Excel workbook", detail=type(exc).__name__) from None
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
+
+    def grid(self, name: str) -> Grid:
+        sheet = self._book.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+        try:
+            merged = sheet.merged_cell_ranges
+        except Exception:  # not available for every format
+            merged = None
+        return Grid(name=name, rows=[list(r) for r in rows], merged=list(merged) if merged else None)
+
+    def close(self) -> None:
+        self._book.close()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class SheetTable:
+    """The table read from one sheet: records plus what the reader learned about the sheet."""
+
+    records: pd.DataFrame
+    sheet: str
+    column_labels: dict[str, str]
+    header_row: int  # 1-based row of the first header row
+    unit_text: str | None = None
+    unit_factor: float | None = None
+    period: str | None = None  # from a `Tháng 8 năm 2025` line above the header, when present
+    preamble: list[str] = field(default_factory=list)  # texts above the header (title, period, unit)
+    unmapped_labels: list[str] = field(default_factory=list)
+
+
+_RULER_TOKEN = re.compile(r"^(?:[a-zđ]|\d{1,3}|\(\d{1,3}\)|\(?\d{1,3}\s*=\s*[\d\s+\-*/x×()]+\)?)$")
+
+
+def is_ruler_row(values: list) -> bool:
+    """True for a column-number ruler under a header: `A B C 1 2 3 6=4/2 …`, nothing else.
+
+    Letters must run on (A, B, C …) and numbers count up by one (1, 2, 3 …; `6=4/2` counts as 6), so
+    a data row such as `1 | a | 1 | 1` is never taken for a ruler.
+    """
+    tokens = [normalize_label(cell_text(v)) for v in values if not _is_blank(v)]
+    if len(tokens) < 2 or not all(_RULER_TOKEN.match(t) for t in tokens):
+        return False
+    letters = [t for t in tokens if t.isalpha()]
+    numbers = [int(re.match(r"\(?(\d+)", t).group(1)) for t in tokens if not t.isalpha()]
+    if not numbers:
+        return False
+    if any(ord(b) - ord(a) != 1 for a, b in zip(letters, letters[1:], strict=False)):
+        return False
+    return all(b - a == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not normalize_text(value))
+
+
+def _row_is_empty(values: list) -> bool:
+    return all(_is_blank(v) for v in values)
+
+
+def header_labels(grid: Grid, start: int, depth: int) -> list[str]:
+    """Labels of every column for a header occupying rows `start .. start+depth-1` (0-based).
+
+    Merged ranges are filled from their top-left cell; where merge information is missing, an empty upper
+    header cell above a sub-header is filled from the left (a group spanning columns). Levels are joined
+    with ` / `, repeated levels (a vertical merge) once.
+    """
+    width = grid.width
+    block = [
+        [normalize_text(cell_text(v)) for v in (grid.rows[r] + [None] * (width - len(grid.rows[r])))]
+        for r in range(start, start + depth)
+    ]
+    for (r0, c0), (r1, c1) in grid.merged or []:
+        if r1 < start or r0 >= start + depth:
+            continue
+        top = grid.rows[r0][c0] if r0 < len(grid.rows) and c0 < len(grid.rows[r0]) else None
+        text = normalize_text(cell_text(top))
+        for r in range(max(r0, start), min(r1, start + depth - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                if not block[r - start][c]:
+                    block[r - start][c] = text
+    for i in range(depth - 1):
+        row, below = block[i], block[i + 1]
+        for c in range(1, width):
+            if not row[c] and below[c] and row[c - 1] and below[c - 1]:
+                row[c] = row[c - 1]
+    labels = []
+    for c in range(width):
+        parts: list[str] = []
+        for i in range(depth):
+            part = block[i][c]
+            if part and (not parts or parts[-1] != part):
+                parts.append(part)
+        labels.append(" / ".join(parts))
+    return labels
+
+
+def _match_columns(labels: list[str], layout: SheetLayout) -> tuple[dict[str, int], list[str]]:
+    """Canonical column -> 0-based column index; strongest matches claimed first. Also unmapped labels."""
+    claimed: dict[int, str] = {}
+    mapping: dict[str, int] = {}
+    for strength in (3, 2, 1):
+        for spec in layout.columns:
+            if spec.name in mapping:
+                continue
+            hits = [c for c, label in enumerate(labels)
+                    if c not in claimed and spec.matcher.match_strength(label) == strength]
+            if hits:
+                mapping[spec.name] = hits[0]
+                claimed[hits[0]] = spec.name
+    for family in layout.families:
+        for c, label in enumerate(labels):
+            if c in claimed:
+                continue
+            name = family.match(label)
+            if name and name not in mapping:
+                mapping[name] = c
+                claimed[c] = name
+    unmapped = [label for c, label in enumerate(labels) if label and c not in claimed]
+    return mapping, unmapped
+
+
+def _find_header(grid: Grid, layout: SheetLayout) -> int | None:
+    for r in range(min(layout.search_rows, len(grid.rows))):
+        labels = [normalize_text(cell_text(v)) for v in grid.rows[r]]
+        if all(any(m.match_strength(x) for x in labels if x) for m in layout.header_labels):
+            return r
+    return None
+
+
+def select_sheet(book: Workbook, layout: SheetLayout) -> str | None:
+    """The sheet a layout applies to: by name, then by a title in its top rows, then a lone sheet."""
+    names = book.sheet_names
+    wanted = {normalize_label(n) for n in layout.select.names}
+    for name in names:
+        if normalize_label(name) in wanted:
+            return name
+    if layout.select.title_patterns:
+        patterns = [re.compile(normalize_label(p)) for p in layout.select.title_patterns]
+        for name in names:
+            grid = book.grid(name)
+            for row in grid.rows[: layout.search_rows]:
+                for v in row:
+                    text = normalize_label(cell_text(v))
+                    if text and any(p.search(text) for p in patterns):
+                        return name
+    if layout.select.only_sheet and len(names) == 1:
+        return names[0]
+    return None
+
+
+def _convert(value, kind: str, factor: float | None):
+    """A cell's value in its canonical kind; ValueError with the expectation when it does not fit."""
+    if kind == "text":
+        text = normalize_text(cell_text(value))
+        return text or None
+    if kind == "cell":
+        if isinstance(value, str):
+            text = normalize_text(value)
+            return text or None
+        return value if value != "" else None
+    if kind in ("number", "percent", "integer", "money"):
+        try:
+            number = parse_number(value)
+        except ValueError:
+            raise ValueError("a number") from None
+        if number is None:
+            return None
+        if kind == "integer" and not float(number).is_integer():
+            raise ValueError("a whole number")
+        if kind == "money":
+            # rounded to 1/10000 đồng so that 189038.9 million is exactly 189038900000 VND
+            return round(number * (factor if factor is not None else 1.0), 4)
+        return number
+    if kind == "date":
+        try:
+            return parse_date(value)
+        except ValueError:
+            raise ValueError("a date dd/mm/yyyy") from None
+    if kind == "bool":
+        try:
+            return parse_bool(value)
+        except ValueError:
+            raise ValueError("yes or no") from None
+    raise ValueError(f"a value of kind {kind}")
+
+
+def _is_footer(values: list, layout: SheetLayout) -> bool:
+    for v in values:
+        if _is_blank(v) or not isinstance(v, str):
+            continue
+        text = normalize_label(v)
+        if any(text.startswith(f) for f in layout.footer):
+            return True
+        if any(re.search(normalize_label(p), text) for p in layout.footer_patterns):
+            return True
+    return False
+
+
+def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = None) -> SheetTable | None:
+    """Read the table `layout` describes from an open workbook; None when an optional sheet is absent."""
+    file = book.path.name
+    source = book.source
+    name = sheet_name or select_sheet(book, layout)
+    if name is None:
+        if not layout.required:
+            return None
+        raise BadInputError(
+            file=file, source=source, found=book.sheet_names,
+            expected=f"a sheet named '{layout.select.names[0]}'" if layout.select.names
+            else f"a sheet for {layout.title}",
+        )
+    grid = book.grid(name)
+    start = _find_header(grid, layout)
+    if start is None:
+        wanted = ", ".join(f"'{m.describe()}'" for m in layout.header_labels)
+        raise BadInputError(file=file, source=source, sheet=name, found="no such row",
+                            expected=f"a header row with the labels {wanted} in the first "
+                                     f"{layout.search_rows} rows")
+
+    depth, ruler_at = _header_depth(grid, layout, start)
+    labels = header_labels(grid, start, depth)
+    mapping, unmapped = _match_columns(labels, layout)
+    for spec in layout.columns:
+        if spec.required and spec.name not in mapping:
+            raise BadInputError(
+                file=file, source=source, sheet=name, row=start + 1, column=spec.matcher.describe(),
+                found=[x for x in labels if x], expected=f"a column headed '{spec.matcher.describe()}'",
+            )
+
+    preamble = [normalize_text(cell_text(v)) for row in grid.rows[:start] for v in row if not _is_blank(v)]
+    unit_text = None
+    for text in preamble:
+        unit_text = parse_unit_line(text)
+        if unit_text is not None:
+            break
+    period = next((p for p in map(parse_period_line, preamble) if p), None)
+    factor = None
+    kinds = {spec.name: spec.kind for spec in layout.columns}
+    for family in layout.families:
+        for col in mapping:
+            if col not in kinds:
+                kinds[col] = family.kind
+    uses_money = any(kinds[c] == "money" for c in mapping)
+    if uses_money and layout.unit_line != "none":
+        if unit_text is None:
+            if layout.unit_line == "required":
+                raise BadInputError(file=file, source=source, sheet=name, row=start, found="no unit line",
+                                    expected="a line 'Đơn vị tính: …' above the header")
+        else:
+            try:
+                factor = money_factor(unit_text)
+            except ValueError:
+                factor = None
+            if factor is None:
+                raise BadInputError(file=file, source=source, sheet=name, found=f"Đơn vị tính: {unit_text}",
+                                    expected="a money unit: đồng, nghìn đồng, triệu đồng or tỷ đồng")
+
+    first = (ruler_at + 1) if ruler_at is not None else start + depth
+    out: dict[str, list] = {c: [] for c in mapping}
+    raw_cells: list[dict[str, str]] = []
+    row_numbers: list[int] = []
+    seen_data = False
+    for r in range(first, len(grid.rows)):
+        values = grid.rows[r]
+        if _row_is_empty(values):
+            if seen_data and layout.stop_on_empty_row:
+                break
+            continue
+        if _is_footer(values, layout):
+            break
+        if not seen_data and layout.ruler and is_ruler_row(values):
+            continue
+        seen_data = True
+        raw = {}
+        for col, c in mapping.items():
+            value = values[c] if c < len(values) else None
+            raw[col] = cell_text(value)
+            try:
+                out[col].append(_convert(value, kinds[col], factor))
+            except ValueError as exc:
+                raise BadInputError(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
+                                    found=cell_text(value), expected=str(exc)) from None
+        raw_cells.append(raw)
+        row_numbers.append(r + 1)
+
+    data = {}
+    for spec in layout.columns:
+        data[spec.name] = _column(out.get(spec.name), spec.kind, len(row_numbers))
+    for col in mapping:
+        if col not in data:
+            data[col] = _column(out[col], kinds[col], len(row_numbers))
+    records = pd.DataFrame(data)
+    records["source_file"] = file
+    records["sheet"] = name
+    records["row_number"] = pd.Series(row_numbers, dtype="int64")
+    records["raw_cells"] = pd.Series(raw_cells, dtype="object")
+    column_labels = {col: labels[c] for col, c in mapping.items()}
+    records.attrs["column_labels"] = column_labels
+    records.attrs["unit_text"] = unit_text
+    records.attrs["unit_factor"] = factor
+    records.attrs["period"] = period
+    return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
+                      unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
+                      unmapped_labels=unmapped)
+
+
+def _header_depth(grid: Grid, layout: SheetLayout, start: int) -> tuple[int, int | None]:
+    """(header depth, 0-based ruler row or None): bounded by the ruler, else the depth that maps best."""
+    if layout.ruler:
+        for k in range(1, layout.max_header_rows + 1):
+            r = start + k
+            if r < len(grid.rows) and is_ruler_row(grid.rows[r]):
+                return k, r
+    best, best_score = 1, (-1, -1)
+    for depth in range(1, layout.max_header_rows + 1):
+        if start + depth > len(grid.rows):
+            break
+        mapping, _ = _match_columns(header_labels(grid, start, depth), layout)
+        required = sum(1 for s in layout.columns if s.required and s.name in mapping)
+        score = (required, len(mapping))
+        if score > best_score:
+            best, best_score = depth, score
+    return best, None
+
+
+def _column(values: list | None, kind: str, n: int) -> pd.Series:
+    if values is None:
+        values = [None] * n
+    if kind in ("number", "percent", "integer", "money"):
+        return pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
+    if kind == "date":
+        return pd.Series(pd.to_datetime([v if v is not None else pd.NaT for v in values]),
+                         dtype="datetime64[ns]")
+    if kind == "bool":
+        return pd.Series(values, dtype="boolean")
+    return pd.Series(values, dtype="object")
+
+
+def read_workbook(path: str | Path, layout: FileLayout) -> dict[str, SheetTable]:
+    """Every sheet a `FileLayout` declares, read from the workbook at `path` (absent optional ones omitted)."""
+    tables: dict[str, SheetTable] = {}
+    with Workbook(path, source=layout.source) as book:
+        for key, sheet_layout in layout.sheets.items():
+            table = read_sheet(book, sheet_layout)
+            if table is not None:
+                tables[key] = table
+    return tables
+
+
+def iter_raw_cells(records: pd.DataFrame, column: str) -> Iterator[str]:
+    """The raw text of `column` for each record (empty text when the reader did not see the column)."""
+    for cells in records.get("raw_cells", pd.Series([{}] * len(records))):
+        yield (cells or {}).get(column, "") if isinstance(cells, dict) else ""
+
+
+def column_label(records: pd.DataFrame, column: str) -> str:
+    """The header label `column` was read from (the canonical name when unknown)."""
+    return (records.attrs.get("column_labels") or {}).get(column, column)
+
+
+__all__ = [
+    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "column_label", "header_labels", "is_ruler_row",
+    "iter_raw_cells", "read_sheet", "read_workbook", "select_sheet", "sniff_format",
+]

@@ -1,0 +1,118 @@
+"""Health: the ward health station's workbook (`y-te-YYYY-MM.xlsx`).
+
+Owner: Trạm Y tế phường Chu Văn An; no secrets. Layout in `layouts/health.yaml`. Two tables:
+- `Tiêu chí trạm y tế`: one row per criterion per station (a city file holds many stations); a station
+  meets the national commune-health criteria when every one of its criterion rows concludes `Đạt`.
+- `Mẫu 2a`: the military-service health pre-screening report for the next intake (cumulative counts).
+Records are one frame: `table` = `tieu_chi` (criterion rows) or `mau_2a` (report rows, `item_code` from
+the row's label, `ket_qua` the count).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from connectors.errors import BadInputError
+from connectors.excel import column_label, read_workbook
+from connectors.layout import LabelMatcher, load_layout
+from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.vn import fold_accents
+
+SOURCE = "health"
+
+# Kết luận -> meets the criterion (compared without accents, case-folded)
+_CONCLUSIONS = {"dat": True, "chua dat": False, "khong dat": False}
+
+
+def _mau_2a_rows() -> dict[str, LabelMatcher]:
+    raw = load_layout(SOURCE).extra.get("mau_2a_rows") or {}
+    return {code: LabelMatcher(labels=tuple(spec.get("labels") or ()), patterns=tuple(spec.get("patterns") or ()))
+            for code, spec in raw.items()}
+
+
+def read_health_workbook(path: str | Path) -> pd.DataFrame:
+    """Criterion rows (`table='tieu_chi'`, with `is_met`) and Mẫu 2a rows (`table='mau_2a'`, `item_code`).
+
+    Raises:
+        BadInputError: the workbook does not fit (e.g. a `Kết luận` other than `Đạt` / `Chưa đạt`).
+    """
+    path = Path(path)
+    tables = read_workbook(path, load_layout(SOURCE))
+    criteria = tables["tieu_chi"]
+    crit = criteria.records
+    crit = crit[crit["ma_tram"].notna() | crit["ket_luan"].notna()].reset_index(drop=True)
+    met = []
+    for conclusion, code, row in zip(crit["ket_luan"], crit["ma_tram"], crit["row_number"], strict=True):
+        key = fold_accents(conclusion or "")
+        if key not in _CONCLUSIONS or not code:
+            column = "Kết luận" if key not in _CONCLUSIONS else "Mã trạm"
+            label = criteria.column_labels.get("ket_luan" if column == "Kết luận" else "ma_tram", column)
+            raise BadInputError(file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(row), column=label,
+                                found=(conclusion or "") if column == "Kết luận" else "",
+                                expected="'Đạt' or 'Chưa đạt'" if column == "Kết luận" else "a station code")
+        met.append(_CONCLUSIONS[key])
+    crit.insert(0, "table", "tieu_chi")
+    crit["is_met"] = pd.Series(met, dtype="bool", index=crit.index)
+    labels = dict(criteria.column_labels)
+    frames = [crit]
+
+    report = tables.get("mau_2a")
+    if report is not None:
+        rows = report.records
+        rows = rows[rows["noi_dung"].notna()].reset_index(drop=True)
+        matchers = _mau_2a_rows()
+        codes = []
+        for text in rows["noi_dung"]:
+            best = max(((m.match_strength(text), code) for code, m in matchers.items()), default=(0, None))
+            codes.append(best[1] if best[0] else None)
+        rows.insert(0, "table", "mau_2a")
+        rows.insert(1, "item_code", pd.Series(codes, dtype="object", index=rows.index))
+        labels.update({k: v for k, v in report.column_labels.items() if k not in labels})
+        frames.append(rows)
+    records = pd.concat(frames, ignore_index=True, sort=False)
+    records.attrs["column_labels"] = labels
+    records.attrs["mau_2a_labels"] = dict(report.column_labels) if report is not None else {}
+    return records
+
+
+def observations_from_health(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """HEALTH_STATION_STANDARD per station (1/0 of 1) and NVQS_PRESCREEN (đã sơ tuyển / theo kế hoạch)."""
+    rows = []
+    crit = records[records["table"] == "tieu_chi"]
+    for station, group in crit.groupby("ma_tram", sort=True):
+        failing = group[~group["is_met"].astype(bool)]
+        deciding = failing.iloc[0] if len(failing) else group.iloc[-1]
+        num = 0.0 if len(failing) else 1.0
+        rows.append(observation(
+            "HEALTH_STATION_STANDARD", unit_code, period, member_code=str(station), value=ratio_percent(num, 1.0),
+            numerator=num, denominator=1.0, source_file=deciding["source_file"], sheet=deciding["sheet"],
+            row_number=int(deciding["row_number"]), column_name=column_label(records, "ket_luan"),
+            raw_text=(deciding.get("raw_cells") or {}).get("ket_luan"),
+        ))
+
+    report = records[records["table"] == "mau_2a"]
+    if len(report):
+        by_code = {code: rec for code, rec in zip(report["item_code"], report.to_dict("records"), strict=True)
+                   if code}
+        labels_2a = records.attrs.get("mau_2a_labels") or {}
+        for needed, label in (("so_theo_ke_hoach", "Số lượng sơ tuyển sức khỏe theo kế hoạch"),
+                              ("so_da_so_tuyen", "Số lượng đã sơ tuyển")):
+            if needed not in by_code:
+                first = report.iloc[0]
+                raise BadInputError(file=str(first["source_file"]), source=SOURCE, sheet=first["sheet"],
+                                    column=labels_2a.get("noi_dung", "Nội dung"),
+                                    found=[x for x in report["noi_dung"] if x],
+                                    expected=f"a row '{label}'")
+        done, plan = by_code["so_da_so_tuyen"], by_code["so_theo_ke_hoach"]
+        num, den = done["ket_qua"], plan["ket_qua"]
+        if pd.notna(num) or pd.notna(den):
+            rows.append(observation(
+                "NVQS_PRESCREEN", unit_code, period,
+                value=ratio_percent(None if pd.isna(num) else num, None if pd.isna(den) else den),
+                numerator=num, denominator=den, source_file=done["source_file"], sheet=done["sheet"],
+                row_number=int(done["row_number"]), column_name=labels_2a.get("ket_qua", "Kết quả"),
+                raw_text=(done.get("raw_cells") or {}).get("ket_qua"),
+            ))
+    return observation_frame(rows)

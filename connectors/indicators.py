@@ -1,0 +1,133 @@
+"""Indicators: the "other indicators" KPI workbook (`chi-tieu-khac-YYYY-MM.xlsx`, sheet `Chỉ tiêu`).
+
+Owner: Văn phòng HĐND và UBND phường Chu Văn An; no secrets. Layout and the meaning of each indicator
+row in `layouts/indicators.yaml`. The sheet is wide: one row per indicator (`Mã chỉ tiêu`), one column
+per month (`Thực hiện / Tháng 1` … `Tháng 12`); the delivery for month M fills months 1…M and only month
+M is taken. Units are per row (`Đơn vị tính`): money rows are converted to VND by their own unit. Rate
+rows hold the percentage; their `_TS` / `_MS` sub-rows hold numerator and denominator. `ANTT` holds the
+ward police's assessment text (`Giữ vững` / `Không giữ vững`), its narrative in `Ghi chú`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from connectors.errors import BadInputError
+from connectors.excel import column_label, read_workbook
+from connectors.layout import load_layout
+from connectors.observations import observation, observation_frame
+from connectors.vn import cell_text, fold_accents, money_factor, normalize_text, parse_number, period_bounds
+
+SOURCE = "indicators"
+
+
+def read_indicators_workbook(path: str | Path) -> pd.DataFrame:
+    """One row per indicator line with a code: `stt, ma_chi_tieu, chi_tieu, don_vi_tinh, nam_truoc,
+    ke_hoach_nam, thang_1 … thang_12, ghi_chu` (month cells as found: numbers, text or None) + lineage.
+
+    `records.attrs["year"]` is the year named in the title (`… NĂM 2025`), when there is one.
+    """
+    path = Path(path)
+    table = read_workbook(path, load_layout(SOURCE))["chi_tieu"]
+    records = table.records
+    records = records[records["ma_chi_tieu"].notna()].reset_index(drop=True)
+    records["ma_chi_tieu"] = [normalize_text(x).upper() for x in records["ma_chi_tieu"]]
+    records.attrs.update(table.records.attrs)
+    year = None
+    for text in table.preamble:
+        match = re.search(r"\bnăm (\d{4})\s*$", text.casefold())
+        if match and not re.match(r"^tháng", text.casefold()):
+            year = int(match.group(1))
+            break
+    if year is None and table.period:
+        year = int(table.period[:4])
+    records.attrs["year"] = year
+    return records
+
+
+def _number(rec: dict, column: str, file: str, labels: str) -> float | None:
+    value = rec.get(column)
+    try:
+        return parse_number(value)
+    except ValueError:
+        raise BadInputError(file=file, source=SOURCE, sheet=rec.get("sheet"), row=int(rec["row_number"]),
+                            column=labels, found=cell_text(value), expected="a number") from None
+
+
+def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """The month's value of every known indicator row (see `layouts/indicators.yaml` → `indicators`).
+
+    Raises:
+        BadInputError: the workbook is for another year, lacks the month's column, or a cell does not fit.
+    """
+    period_bounds(period)
+    year, month = int(period[:4]), int(period[5:7])
+    file = str(records["source_file"].iloc[0]) if len(records) else "?"
+    sheet = records["sheet"].iloc[0] if len(records) else None
+    if records.attrs.get("year") not in (None, year):
+        raise BadInputError(file=file, source=SOURCE, sheet=sheet, found=f"the workbook of {records.attrs['year']}",
+                            expected=f"the workbook of {year} for period {period}")
+    column = f"thang_{month}"
+    if column not in records.columns:
+        raise BadInputError(file=file, source=SOURCE, sheet=sheet, column=f"Tháng {month}", found="no such column",
+                            expected=f"a column for month {month} ('Thực hiện / Tháng {month}')")
+    label = column_label(records, column)
+    meanings = load_layout(SOURCE).extra.get("indicators") or {}
+    by_code = {rec["ma_chi_tieu"]: rec for rec in records.to_dict("records")}
+
+    rows = []
+    for code, meaning in meanings.items():
+        rec = by_code.get(code)
+        if rec is None:
+            continue
+        kind = meaning.get("kind")
+        raw = (rec.get("raw_cells") or {}).get(column, "")
+        lineage = dict(source_file=rec["source_file"], sheet=rec["sheet"], row_number=int(rec["row_number"]),
+                       column_name=label, raw_text=raw)
+        if kind == "assessment":
+            cell = rec.get(column)
+            if cell is None:
+                continue
+            text = normalize_text(cell_text(cell))
+            values = {fold_accents(k): (k, v) for k, v in (meaning.get("values") or {}).items()}
+            if fold_accents(text) not in values:
+                raise BadInputError(file=file, source=SOURCE, sheet=rec["sheet"], row=int(rec["row_number"]),
+                                    column=label, found=text,
+                                    expected=" or ".join(f"'{k}'" for k in meaning.get("values") or {}))
+            canonical, flag = values[fold_accents(text)]
+            rows.append(observation(code, unit_code, period, value=float(flag), text_value=canonical, **lineage))
+            continue
+        value = _number(rec, column, file, label)
+        if kind == "money":
+            if value is not None:
+                try:
+                    factor = money_factor(rec.get("don_vi_tinh"))
+                except ValueError:
+                    factor = None
+                if factor is None:
+                    raise BadInputError(file=file, source=SOURCE, sheet=rec["sheet"], row=int(rec["row_number"]),
+                                        column=column_label(records, "don_vi_tinh"),
+                                        found=rec.get("don_vi_tinh") or "",
+                                        expected="a money unit (e.g. 'Triệu đồng')")
+                rows.append(observation(code, unit_code, period, value=round(value * factor, 4), **lineage))
+        elif kind == "count":
+            if value is not None:
+                rows.append(observation(code, unit_code, period, value=value, **lineage))
+        elif kind == "rate":
+            parts = []
+            for key in ("numerator", "denominator"):
+                sub = by_code.get(meaning.get(key))
+                parts.append(None if sub is None else _number(sub, column, file, label))
+            num, den = parts
+            if value is None and num is None and den is None:
+                continue
+            rows.append(observation(code, unit_code, period, value=value,
+                                    numerator=math.nan if num is None else num,
+                                    denominator=math.nan if den is None else den, **lineage))
+        else:
+            raise ValueError(f"layouts/indicators.yaml: indicator {code} has unknown kind {kind!r}")
+    return observation_frame(rows)

@@ -1,0 +1,341 @@
+"""Public service: one-stop dossiers (hồ sơ TTHC) from the provincial system's HTTP API or its exports.
+
+Owner: the province's one-stop system (in the demo and tests: `standin.public_service`). Secret: the
+API token (`THIDUA_PUBLIC_SERVICE_TOKEN`, passed in by flows/settings.py; sent only as a Bearer header).
+API contract: ../shared/reference/source-formats.md, "The public-service API the connector talks to".
+
+A month's pull makes two queries, dossiers received in the month (`loc_theo=tiep_nhan`) and dossiers
+whose processing finished in the month (`loc_theo=ket_thuc`), pages each to its end, and keeps one row
+per `MaHoSo`: the newest state (latest of its timestamps; on a tie the later answer). An empty month is
+valid. The fingerprint is a SHA-256 over the request parameters (no token) and the canonicalised records,
+so the same data always gives the same fingerprint.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import requests
+
+from connectors.errors import BadInputError, SchemaDriftError
+from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.rest import JsonGetter
+from connectors.vn import normalize_text, parse_bool, parse_datetime, parse_number, period_bounds
+
+SOURCE = "public_service"
+ENDPOINT = "/api/v1/ho-so"
+ONLINE_CHANNEL = 2  # KenhThucHien: 1 trực tiếp, 2 trực tuyến, 3 bưu chính công ích
+
+RECORD_COLUMNS = [
+    "ma_ho_so", "ma_tthc", "ten_tthc", "ma_linh_vuc", "muc_do", "kenh_thuc_hien", "ngay_tiep_nhan",
+    "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_tra", "ngay_tu_choi", "trang_thai_ho_so",
+    "duoc_thanh_toan_truc_tuyen", "tong_phi_le_phi", "source_file", "sheet", "row_number",
+]
+_TIMESTAMPS = {"ngay_tiep_nhan": "NgayTiepNhan", "ngay_hen_tra": "NgayHenTra",
+               "ngay_ket_thuc_xu_ly": "NgayKetThucXuLy", "ngay_tra": "NgayTra", "ngay_tu_choi": "NgayTuChoi"}
+_TEXTS = {"ma_ho_so": "MaHoSo", "ma_tthc": "MaTTHC", "ten_tthc": "TenTTHC", "ma_linh_vuc": "MaLinhVuc",
+          "trang_thai_ho_so": "TrangThaiHoSo"}
+_INTS = {"muc_do": "MucDo", "kenh_thuc_hien": "KenhThucHien"}
+REQUIRED_FIELDS = ("MaHoSo", "KenhThucHien", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTuChoi",
+                   "DuocThanhToanTrucTuyen")
+
+Fail = Callable[[str, object, str], Exception]
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = normalize_text(value)
+    if text.startswith("'"):  # Excel-safe IDs are written '0123…
+        text = text[1:]
+    return text or None
+
+
+def _canonical(rec: dict, fail: Fail) -> dict:
+    """One dossier in canonical names and types; `fail(field, found, expected)` builds the error to raise."""
+    if not isinstance(rec, dict):
+        raise fail("(record)", type(rec).__name__, "a JSON object per dossier")
+    missing = [f for f in REQUIRED_FIELDS if f not in rec]
+    if missing and not ("DanhSachLePhi" in rec or "TongPhiLePhi" in rec):
+        missing.append("DanhSachLePhi")
+    if missing:
+        raise fail(missing[0], sorted(rec), f"the field '{missing[0]}'")
+    out: dict = {}
+    for name, field in _TEXTS.items():
+        out[name] = _text(rec.get(field))
+    if not out["ma_ho_so"]:
+        raise fail("MaHoSo", rec.get("MaHoSo"), "a dossier code")
+    for name, field in _INTS.items():
+        value = rec.get(field)
+        try:
+            number = parse_number(value) if value is not None else None
+        except ValueError:
+            number = math.nan
+        if number is not None and (math.isnan(number) or not float(number).is_integer()):
+            raise fail(field, value, "a whole number code")
+        out[name] = None if number is None else int(number)
+    for name, field in _TIMESTAMPS.items():
+        value = rec.get(field)
+        try:
+            out[name] = parse_datetime(value)
+        except ValueError:
+            raise fail(field, value, "a timestamp dd/MM/yyyy HH:mm:ss") from None
+    try:
+        out["duoc_thanh_toan_truc_tuyen"] = parse_bool(rec.get("DuocThanhToanTrucTuyen"))
+    except ValueError:
+        raise fail("DuocThanhToanTrucTuyen", rec.get("DuocThanhToanTrucTuyen"), "true or false") from None
+    if "DanhSachLePhi" in rec:
+        fees = rec.get("DanhSachLePhi") or []
+        if not isinstance(fees, list):
+            raise fail("DanhSachLePhi", type(fees).__name__, "a list of fees")
+        total = 0.0
+        for fee in fees:
+            try:
+                gia = parse_number(fee.get("Gia") if isinstance(fee, dict) else None)
+            except ValueError:
+                raise fail("DanhSachLePhi.Gia", fee.get("Gia"), "a number") from None
+            total += gia or 0.0
+        out["tong_phi_le_phi"] = total
+    else:
+        try:
+            total = parse_number(rec.get("TongPhiLePhi"))
+        except ValueError:
+            raise fail("TongPhiLePhi", rec.get("TongPhiLePhi"), "a number") from None
+        out["tong_phi_le_phi"] = 0.0 if total is None else total
+    return out
+
+
+def _state_time(rec: dict) -> datetime:
+    stamps = [rec[c] for c in ("ngay_tiep_nhan", "ngay_ket_thuc_xu_ly", "ngay_tra", "ngay_tu_choi") if rec.get(c)]
+    return max(stamps) if stamps else datetime.min
+
+
+def newest_states(items: Iterable[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """One (canonical, raw) pair per dossier code: the newest state; on a tie, the one that came later."""
+    best: dict[str, tuple[datetime, int, tuple[dict, dict]]] = {}
+    for order, (canon, raw) in enumerate(items):
+        key = canon["ma_ho_so"]
+        rank = (_state_time(canon), order)
+        if key not in best or rank >= best[key][:2]:
+            best[key] = (*rank, (canon, raw))
+    return [entry[2] for entry in sorted(best.values(), key=lambda e: e[2][0]["ma_ho_so"])]
+
+
+def _frame(items: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(items, columns=RECORD_COLUMNS)
+    for col in _TIMESTAMPS:
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    for col in _INTS:
+        frame[col] = frame[col].astype("Int64")
+    frame["duoc_thanh_toan_truc_tuyen"] = frame["duoc_thanh_toan_truc_tuyen"].astype("boolean")
+    frame["tong_phi_le_phi"] = frame["tong_phi_le_phi"].astype("float64")
+    frame["row_number"] = frame["row_number"].astype("Int64")
+    for col in (*_TEXTS, "source_file", "sheet"):
+        frame[col] = frame[col].astype("object")
+    return frame
+
+
+def canonical_json(records: Iterable[dict]) -> str:
+    """Records as canonical JSON text: keys sorted, compact, sorted by MaHoSo (the fingerprint's input)."""
+    ordered = sorted(records, key=lambda r: str(r.get("MaHoSo")))
+    return json.dumps(ordered, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class PublicServiceClient:
+    """Client of the one-stop dossier API (`GET {base_url}/api/v1/ho-so`, Bearer token).
+
+    Args:
+        base_url: e.g. `http://127.0.0.1:8765`.
+        token: the API token; sent as `Authorization: Bearer …`, never shown in messages or lineage.
+        timeout: seconds (or (connect, read)) for every call.
+        page_size: `so_ban_ghi` asked per page (the server may answer with a smaller page size).
+        max_attempts, backoff_seconds, max_wait_seconds, session, sleep: see `connectors.rest.JsonGetter`.
+    """
+
+    def __init__(self, base_url: str, token: str, *, timeout: float | tuple[float, float] = (5.0, 30.0),
+                 page_size: int = 500, max_attempts: int = 4, backoff_seconds: float = 1.0,
+                 max_wait_seconds: float = 60.0, max_pages: int = 10_000,
+                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.page_size = int(page_size)
+        self.max_pages = max_pages
+        self._http = JsonGetter(base_url, headers={"Authorization": f"Bearer {token}",
+                                                   "Accept": "application/json"},
+                                timeout=timeout, max_attempts=max_attempts, backoff_seconds=backoff_seconds,
+                                max_wait_seconds=max_wait_seconds, session=session, sleep=sleep)
+
+    def __repr__(self) -> str:  # never the token
+        return f"PublicServiceClient({self._http.base_url!r})"
+
+    @staticmethod
+    def month_params(unit_code: str, period: str) -> dict[str, str]:
+        """The month's filter: `ma_don_vi`, `tu_ngay`, `den_ngay` (dd/MM/yyyy)."""
+        first, last = period_bounds(period)
+        return {"ma_don_vi": str(unit_code), "tu_ngay": first.strftime("%d/%m/%Y"),
+                "den_ngay": last.strftime("%d/%m/%Y")}
+
+    def fetch_pages(self, params: dict[str, str]) -> Iterable[tuple[dict, str, int]]:
+        """Every record of one query, paging to the end: (raw record, lineage source, 1-based position).
+
+        Stops at an empty page, or once the pages seen cover `tong_so` (re-read from every page, since
+        records may be added while paging); a short page before the last does not end the query.
+        """
+        page = 1
+        while page <= self.max_pages:
+            query = {**params, "trang": page, "so_ban_ghi": self.page_size}
+            where = self._http.describe(ENDPOINT, query)
+            body = self._http.get_json(ENDPOINT, query)
+            if not isinstance(body, dict) or not isinstance(body.get("du_lieu"), list):
+                raise SchemaDriftError(f"{where}: expected a JSON object with a 'du_lieu' list, found "
+                                       f"{type(body).__name__} with keys {sorted(body)[:8] if isinstance(body, dict) else []}")
+            rows = body["du_lieu"]
+            for position, rec in enumerate(rows, start=1):
+                yield rec, where, position
+            try:
+                total = int(body.get("tong_so", 0) or 0)
+                size = int(body.get("so_ban_ghi") or self.page_size)
+            except (TypeError, ValueError):
+                raise SchemaDriftError(f"{where}: 'tong_so' / 'so_ban_ghi' are not numbers") from None
+            if not rows or page * max(size, 1) >= total:
+                return
+            page += 1
+        raise SchemaDriftError(f"{self._http.describe(ENDPOINT, params)}: more than {self.max_pages} pages")
+
+    def fetch_month(self, unit_code: str, period: str) -> tuple[pd.DataFrame, str]:
+        """The dossiers received or finished in `period` for `unit_code`, newest state each, + fingerprint.
+
+        Returns:
+            (records with RECORD_COLUMNS, sha256 hex fingerprint).
+
+        Raises:
+            RetriableSourceError: 429/5xx/timeouts still failing after the client's own retries.
+            FatalSourceError: 401/403/404 and other 4xx.
+            SchemaDriftError: the answer lacks the fields the contract promises.
+        """
+        base = self.month_params(unit_code, period)
+        items: list[tuple[dict, dict]] = []
+        for loc in ("tiep_nhan", "ket_thuc"):
+            for raw, where, position in self.fetch_pages({**base, "loc_theo": loc}):
+                def fail(field, found, expected, where=where, position=position):
+                    return SchemaDriftError(f"{where}, record {position}, field '{field}': found "
+                                            f"{json.dumps(found, ensure_ascii=False, default=str)[:200]}, "
+                                            f"expected {expected}")
+                canon = _canonical(raw, fail)
+                canon.update(source_file=where, sheet=None, row_number=position)
+                items.append((canon, raw))
+        kept = newest_states(items)
+        records = _frame([c for c, _ in kept])
+        records.attrs["source_description"] = self._http.describe(ENDPOINT, base)
+        payload = {"endpoint": ENDPOINT, "params": base, "queries": ["loc_theo=tiep_nhan", "loc_theo=ket_thuc"],
+                   "records": json.loads(canonical_json(r for _, r in kept))}
+        fingerprint = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        ).hexdigest()
+        return records, fingerprint
+
+
+def read_dossier_export(path: str | Path) -> pd.DataFrame:
+    """Dossiers from a file export: JSON (`{"tong_so": N, "du_lieu": [...]}` or a list) or CSV (UTF-8 BOM,
+    fees flattened to `TongPhiLePhi`). Same records as `PublicServiceClient.fetch_month`.
+
+    Raises:
+        BadInputError: names the file, row (CSV line / JSON position), field, the value and what was expected.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    stripped = text.lstrip()
+    items: list[tuple[dict, dict]] = []
+    if stripped.startswith(("{", "[")):
+        try:
+            body = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(file=path.name, source=SOURCE, row=exc.lineno, found="invalid JSON",
+                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}") from None
+        rows = body.get("du_lieu") if isinstance(body, dict) else body
+        if not isinstance(rows, list):
+            raise BadInputError(file=path.name, source=SOURCE, found=sorted(body) if isinstance(body, dict) else "",
+                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}")
+        numbered = enumerate(rows, start=1)
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        headers = [normalize_text(h) for h in reader.fieldnames or []]
+        reader.fieldnames = headers
+        wanted = [f for f in REQUIRED_FIELDS if f not in headers]
+        if "TongPhiLePhi" not in headers and "DanhSachLePhi" not in headers:
+            wanted.append("TongPhiLePhi")
+        if wanted:
+            raise BadInputError(file=path.name, source=SOURCE, row=1, column=wanted[0], found=headers,
+                                expected=f"a CSV header with the column '{wanted[0]}'")
+        numbered = ((i + 1, {k: (v if v != "" else None) for k, v in row.items() if k})
+                    for i, row in enumerate(reader, start=1))
+    for row_number, raw in numbered:
+        def fail(field, found, expected, row_number=row_number):
+            return BadInputError(file=path.name, source=SOURCE, row=row_number, column=field,
+                                 found=found if isinstance(found, str) else json.dumps(found, ensure_ascii=False,
+                                                                                      default=str),
+                                 expected=expected)
+        canon = _canonical(raw, fail)
+        canon.update(source_file=path.name, sheet=None, row_number=row_number)
+        items.append((canon, raw))
+    records = _frame([c for c, _ in newest_states(items)])
+    records.attrs["source_description"] = path.name
+    return records
+
+
+def _month_mask(series: pd.Series, period: str) -> pd.Series:
+    year, month = int(period[:4]), int(period[5:7])
+    return (series.dt.year == year) & (series.dt.month == month)
+
+
+def _lineage_source(records: pd.DataFrame, mask: pd.Series) -> str | None:
+    """The source of an aggregate: the query without paging (and without loc_theo when both contributed)."""
+    sources = {re.sub(r"&(trang|so_ban_ghi)=[^&]*", "", s) for s in records.loc[mask, "source_file"].dropna()}
+    if len(sources) > 1:
+        sources = {re.sub(r"&loc_theo=[^&]*", "", s) for s in sources}
+    if len(sources) == 1:
+        return sources.pop()
+    return records.attrs.get("source_description") or (sorted(sources)[0] if sources else None)
+
+
+def observations_from_public_service(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """DOSSIER_ONLINE, DOSSIER_ON_TIME, DOSSIER_FEE_ONLINE for the month (docs/contracts.md, targets.md CT08).
+
+    - ONLINE: received in the month (NgayTiepNhan) via KenhThucHien 2 / received in the month.
+    - ON_TIME: finished in the month (NgayKetThucXuLy; a dossier with NgayTuChoi is never resolved) with
+      date(NgayKetThucXuLy) <= date(NgayHenTra) / finished in the month. No due date = not on time.
+    - FEE_ONLINE: received in the month with a fee > 0 and DuocThanhToanTrucTuyen / received with a fee > 0.
+    A month without dossiers gives 0 / 0 with no value (a ratio over nothing is not 0 %).
+    """
+    period_bounds(period)
+    received = _month_mask(records["ngay_tiep_nhan"], period)
+    finished = _month_mask(records["ngay_ket_thuc_xu_ly"], period) & records["ngay_tu_choi"].isna()
+    online = received & (records["kenh_thuc_hien"] == ONLINE_CHANNEL).fillna(False).astype(bool)
+    on_time = finished & (
+        records["ngay_ket_thuc_xu_ly"].dt.normalize() <= records["ngay_hen_tra"].dt.normalize()
+    ).fillna(False).astype(bool)
+    fee = received & (records["tong_phi_le_phi"].fillna(0) > 0)
+    paid = fee & records["duoc_thanh_toan_truc_tuyen"].fillna(False).astype(bool)
+
+    rows = []
+    for code, num_mask, den_mask, field in (
+        ("DOSSIER_ONLINE", online, received, "KenhThucHien"),
+        ("DOSSIER_ON_TIME", on_time, finished, "NgayKetThucXuLy"),
+        ("DOSSIER_FEE_ONLINE", paid, fee, "DuocThanhToanTrucTuyen"),
+    ):
+        num, den = float(num_mask.sum()), float(den_mask.sum())
+        rows.append(observation(code, unit_code, period, value=ratio_percent(num, den), numerator=num,
+                                denominator=den, source_file=_lineage_source(records, den_mask),
+                                sheet=None, row_number=None, column_name=field, raw_text=None))
+    return observation_frame(rows)

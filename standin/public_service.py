@@ -1,0 +1,233 @@
+"""Stand-in for the province's one-stop dossier API (contract: source-formats.md, last section).
+
+Serves the dossiers of ``samples`` (``public_service/dossiers.json``) over loopback HTTP, stdlib only:
+
+    GET /api/v1/ho-so?ma_don_vi=10549&tu_ngay=01/10/2025&den_ngay=31/10/2025&trang=1&so_ban_ghi=500
+        &loc_theo=tiep_nhan|ket_thuc            (default tiep_nhan)
+    Authorization: Bearer <token>
+
+-> ``{"tong_so": N, "trang": p, "so_ban_ghi": k, "du_lieu": [...]}``; records sorted by the filtered
+date then ``MaHoSo``; an empty month is ``tong_so: 0``. ``401`` (JSON error) on a missing or wrong
+token, ``400`` on bad parameters, ``404`` on other paths. A unit the server holds no data for gets an
+empty result.
+
+``server.misbehave`` (a :class:`Misbehaviour`) lets a test make the server act like real ones: fail
+the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly, repeat a record across pages,
+or cut a page short. The token is never logged.
+
+CLI: ``python -m standin.public_service --data PATH --host 127.0.0.1 --port 8765 --token TOKEN``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hmac
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+API_PATH = "/api/v1/ho-so"
+MAX_PAGE_SIZE = 1000
+FILTER_FIELDS = {"tiep_nhan": "NgayTiepNhan", "ket_thuc": "NgayKetThucXuLy"}
+
+
+@dataclass
+class Misbehaviour:
+    """Faults to inject, settable while the server runs (thread-safe through ``lock``).
+
+    Attributes:
+        fail_statuses: statuses answered to the next requests, one per request, in order
+            (e.g. ``[429, 500]``); consumed as used.
+        retry_after: value of ``Retry-After`` (seconds) on a 429/503.
+        delay_seconds: sleep before answering every request (simulates a slow server / timeouts).
+        duplicate_across_pages: page p > 1 starts with the last record of page p - 1 again.
+        short_page: page 1 holds one record fewer than ``so_ban_ghi`` (before the last page), the
+            record shifting to page 2 (so paging by ``tong_so`` still covers all records).
+        requests_seen: count of API requests received (for assertions).
+    """
+
+    fail_statuses: list[int] = field(default_factory=list)
+    retry_after: int = 1
+    delay_seconds: float = 0.0
+    duplicate_across_pages: bool = False
+    short_page: bool = False
+    requests_seen: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def fail_next(self, n: int = 1, status: int = 429) -> None:
+        """Answer the next ``n`` requests with ``status``."""
+        with self.lock:
+            self.fail_statuses.extend([status] * n)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.fail_statuses.clear()
+            self.delay_seconds = 0.0
+            self.duplicate_across_pages = False
+            self.short_page = False
+            self.retry_after = 1
+
+    def _take_failure(self) -> int | None:
+        with self.lock:
+            self.requests_seen += 1
+            return self.fail_statuses.pop(0) if self.fail_statuses else None
+
+
+def _parse_ts(s: str | None) -> dt.date | None:
+    return dt.datetime.strptime(s, "%d/%m/%Y %H:%M:%S").date() if s else None
+
+
+class DossierStore:
+    """The dossiers loaded once, with their receipt / finish dates parsed for filtering."""
+
+    def __init__(self, records: list[dict], unit_code: str | None):
+        self.records = records
+        self.unit_code = unit_code
+        self.index = {
+            key: sorted(((_parse_ts(r.get(fld)), r.get("MaHoSo") or "", i) for i, r in enumerate(records)
+                         if r.get(fld)), key=lambda t: (t[0], t[1]))
+            for key, fld in FILTER_FIELDS.items()
+        }
+
+    @classmethod
+    def from_path(cls, path: Path) -> DossierStore:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        records = data["du_lieu"] if isinstance(data, dict) else data
+        unit = data.get("ma_don_vi") if isinstance(data, dict) else None
+        if unit is None and records:
+            # MaHoSo is "000.00.<unit>-YYMMDD-NNNN"
+            unit = records[0]["MaHoSo"].split("-")[0].split(".")[-1]
+        return cls(records, unit)
+
+    def select(self, unit: str, start: dt.date, end: dt.date, by: str) -> list[dict]:
+        if self.unit_code is not None and unit != self.unit_code:
+            return []
+        return [self.records[i] for d, _, i in self.index[by] if start <= d <= end]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StandinServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        if self.server.verbose:   # request line only: the token travels in a header, never logged
+            sys.stderr.write(f"standin {self.address_string()} {format % args}\n")
+
+    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+        self._send(status, {"loi": {"ma": code, "thong_bao": message}}, headers)
+
+    def do_GET(self):  # noqa: N802 - stdlib name
+        url = urlsplit(self.path)
+        if url.path.rstrip("/") != API_PATH:
+            return self._error(404, "khong_tim_thay", f"Không có tài nguyên {url.path}")
+        mis = self.server.misbehave
+        if mis.delay_seconds:
+            time.sleep(mis.delay_seconds)
+        auth = self.headers.get("Authorization", "")
+        expected = f"Bearer {self.server.token}"
+        if not hmac.compare_digest(auth.encode(), expected.encode()):
+            return self._error(401, "khong_xac_thuc", "Thiếu hoặc sai mã truy cập (Bearer token)",
+                               {"WWW-Authenticate": 'Bearer realm="ho-so"'})
+        failure = mis._take_failure()
+        if failure is not None:
+            headers = {"Retry-After": str(mis.retry_after)} if failure in (429, 503) else None
+            return self._error(failure, "tam_thoi", "Lỗi giả lập của máy chủ thay thế", headers)
+        q = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        try:
+            unit = q["ma_don_vi"].strip()
+            start = dt.datetime.strptime(q["tu_ngay"], "%d/%m/%Y").date()
+            end = dt.datetime.strptime(q["den_ngay"], "%d/%m/%Y").date()
+            page = int(q.get("trang", "1"))
+            size = int(q.get("so_ban_ghi", "500"))
+            by = q.get("loc_theo", "tiep_nhan")
+        except (KeyError, ValueError) as exc:
+            return self._error(400, "tham_so_sai", f"Tham số không hợp lệ: {exc}")
+        if not unit or page < 1 or not 1 <= size <= MAX_PAGE_SIZE or by not in FILTER_FIELDS or end < start:
+            return self._error(400, "tham_so_sai", "Tham số không hợp lệ: ma_don_vi, trang >= 1, "
+                                                  f"1 <= so_ban_ghi <= {MAX_PAGE_SIZE}, loc_theo "
+                                                  "tiep_nhan|ket_thuc, tu_ngay <= den_ngay")
+        records = self.server.store.select(unit, start, end, by)
+        lo, hi = (page - 1) * size, page * size
+        if mis.short_page and len(records) > size:
+            # page 1 is one short; every later page starts one record earlier
+            lo, hi = (0, size - 1) if page == 1 else (lo - 1, hi - 1)
+        chunk = records[max(lo, 0):hi]
+        if mis.duplicate_across_pages and page > 1 and 0 < lo <= len(records):
+            chunk = [records[lo - 1], *chunk]
+        return self._send(200, {"tong_so": len(records), "trang": page, "so_ban_ghi": size, "du_lieu": chunk})
+
+
+class StandinServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer holding the dossier store, the token and the misbehaviour switchboard."""
+
+    daemon_threads = True
+
+    def __init__(self, address, store: DossierStore, token: str, verbose: bool = False):
+        super().__init__(address, _Handler)
+        self.store = store
+        self.token = token
+        self.verbose = verbose
+        self.misbehave = Misbehaviour()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def serve(dossiers_path: Path, host: str = "127.0.0.1", port: int = 0, token: str = "standin-token",
+          verbose: bool = False) -> tuple[StandinServer, threading.Thread]:
+    """Start the stand-in in a daemon thread; ``port=0`` picks a free port (see ``server.base_url``).
+
+    Stop it with ``server.shutdown(); server.server_close()``.
+    """
+    if not token:
+        raise ValueError("token must not be empty")
+    store = DossierStore.from_path(Path(dossiers_path))
+    server = StandinServer((host, port), store, token, verbose=verbose)
+    thread = threading.Thread(target=server.serve_forever, name="standin-public-service", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: serve ``--data`` on ``--host:--port`` until interrupted; prints the API URL."""
+    ap = argparse.ArgumentParser(prog="python -m standin.public_service",
+                                 description="Stand-in public-service (hồ sơ TTHC) API on loopback.")
+    ap.add_argument("--data", required=True, type=Path, help="dossiers.json written by samples.generate")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--token", required=True, help="bearer token clients must send")
+    ap.add_argument("--verbose", action="store_true", help="log request lines to stderr")
+    args = ap.parse_args(argv)
+    server, thread = serve(args.data, args.host, args.port, args.token, verbose=args.verbose)
+    print(f"{server.base_url}{API_PATH}", flush=True)
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""The dossier connector against the real stand-in server on loopback, and on the sample exports.
+
+Expected sets and counts come from the generated dossiers.json (read here with json) and from
+samples/params.yaml, never from the connector.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from connectors.errors import FatalSourceError
+from connectors.public_service import PublicServiceClient, observations_from_public_service, read_dossier_export
+
+from . import expected as exp
+
+UNIT = "10549"
+
+
+@pytest.fixture(scope="module")
+def dossiers(samples_dir):
+    body = json.loads((samples_dir / "public_service" / "dossiers.json").read_text(encoding="utf-8"))
+    return body["du_lieu"]
+
+
+def in_month(stamp, period):
+    return stamp is not None and stamp[3:10] == f"{period[5:]}/{period[:4]}"
+
+
+def month_codes(dossiers, period):
+    return {d["MaHoSo"] for d in dossiers if in_month(d["NgayTiepNhan"], period) or in_month(d["NgayKetThucXuLy"], period)}
+
+
+@pytest.fixture()
+def api(samples_dir):
+    """A private stand-in (tests here switch its misbehaviour on)."""
+    from standin.public_service import serve
+
+    token = f"tok-{uuid.uuid4().hex}"
+    server, _ = serve(samples_dir / "public_service" / "dossiers.json", host="127.0.0.1", port=0, token=token)
+    try:
+        yield server, token
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fetch_month_returns_exactly_the_months_dossiers(api, dossiers):
+    server, token = api
+    client = PublicServiceClient(server.base_url, token, page_size=500)
+    records, fingerprint = client.fetch_month(UNIT, "2025-08")
+    expected = month_codes(dossiers, "2025-08")
+    assert len(records) == len(expected)
+    assert set(records["ma_ho_so"]) == expected
+    again, fingerprint_again = client.fetch_month(UNIT, "2025-08")
+    assert fingerprint_again == fingerprint
+    assert all(token not in s for s in records["source_file"])
+
+
+def test_misbehaving_server_gives_the_same_data_and_fingerprint(api, dossiers):
+    server, token = api
+    sleeps = []
+    client = PublicServiceClient(server.base_url, token, page_size=300, sleep=sleeps.append)
+    _, clean = client.fetch_month(UNIT, "2025-10")
+    server.misbehave.duplicate_across_pages = True
+    server.misbehave.short_page = True
+    server.misbehave.retry_after = 2
+    server.misbehave.fail_next(1, 429)
+    server.misbehave.fail_next(1, 503)
+    records, fingerprint = client.fetch_month(UNIT, "2025-10")
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-10")
+    assert records["ma_ho_so"].is_unique
+    assert fingerprint == clean
+    assert sleeps == [2.0, 2.0]  # Retry-After honoured on the 429 and the 503
+
+
+def test_bad_token_is_fatal_and_not_shown(api):
+    server, token = api
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    with pytest.raises(FatalSourceError) as info:
+        PublicServiceClient(server.base_url, wrong).fetch_month(UNIT, "2025-08")
+    assert info.value.status_code == 401
+    assert wrong not in str(info.value) and token not in str(info.value)
+    assert "401" in str(info.value)
+
+
+def test_wrong_path_is_fatal(api):
+    server, token = api
+    with pytest.raises(FatalSourceError) as info:
+        PublicServiceClient(server.base_url + "/khong-co", token).fetch_month(UNIT, "2025-08")
+    assert info.value.status_code == 404
+
+
+def test_empty_month_is_valid(api):
+    server, token = api
+    records, fingerprint = PublicServiceClient(server.base_url, token).fetch_month(UNIT, "2023-06")
+    assert len(records) == 0 and len(fingerprint) == 64
+    obs = observations_from_public_service(records, UNIT, "2023-06")
+    assert obs["denominator"].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("period", ["2024-01", "2025-01", "2025-06", "2025-12"])
+def test_api_observations_match_the_parameters(api, period):
+    server, token = api
+    records, _ = PublicServiceClient(server.base_url, token).fetch_month(UNIT, period)
+    obs = observations_from_public_service(records, UNIT, period).set_index("indicator_code")
+    want = exp.dossier_month(int(period[:4]), int(period[5:]))
+    assert obs.loc["DOSSIER_ONLINE", ["numerator", "denominator"]].tolist() == [want["online"], want["received"]]
+    assert obs.loc["DOSSIER_ON_TIME", ["numerator", "denominator"]].tolist() == [want["on_time"], want["finished"]]
+    assert obs.loc["DOSSIER_FEE_ONLINE", ["numerator", "denominator"]].tolist() == [want["fee_online"], want["fee"]]
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_exports_give_the_same_observations_as_the_parameters(samples_dir, dossiers, kind):
+    for month in range(1, 13):
+        period = f"2025-{month:02d}"
+        path = samples_dir / "public_service" / "exports" / f"ho-so-{period}.{kind}"
+        records = read_dossier_export(path)
+        assert set(records["ma_ho_so"]) == month_codes(dossiers, period)
+        obs = observations_from_public_service(records, UNIT, period).set_index("indicator_code")
+        want = exp.dossier_month(2025, month)
+        assert obs.loc["DOSSIER_ONLINE", ["numerator", "denominator"]].tolist() == [want["online"], want["received"]]
+        assert obs.loc["DOSSIER_ON_TIME", ["numerator", "denominator"]].tolist() == [want["on_time"],
+                                                                                     want["finished"]]
+        assert obs.loc["DOSSIER_FEE_ONLINE", ["numerator", "denominator"]].tolist() == [want["fee_online"],
+                                                                                        want["fee"]]
+        assert set(obs["source_file"]) == {path.name}
