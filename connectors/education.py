@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.errors import BadInputError
-from connectors.excel import column_label, read_workbook
+from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.vn import add_years, fold_accents, period_bounds
@@ -88,6 +88,7 @@ def is_recognition_valid(level: int, decided: date | None, valid_until: date | N
 
 def observations_from_education(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
     """SCHOOL_STANDARD per public school: numerator 1/0 (valid recognition at period end), denominator 1."""
+    check_period(records, period, source=SOURCE)
     _, last_day = period_bounds(period)
     rows = []
     for rec in records[records["is_public"].astype(bool)].to_dict("records"):

@@ -455,6 +455,20 @@ def read_workbook(path: str | Path, layout: FileLayout) -> dict[str, SheetTable]
     return tables
 
 
+def check_period(records: pd.DataFrame, period: str, *, source: str | None = None) -> None:
+    """Refuse records whose sheet names another month (`Tháng 11 năm 2025` delivered as 2025-12).
+
+    Uses `records.attrs["period"]` (the period line above the header); silent when the sheet has none.
+    """
+    found = records.attrs.get("period")
+    if found and found != period:
+        file = str(records["source_file"].iloc[0]) if len(records) else "?"
+        sheet = records["sheet"].iloc[0] if len(records) else None
+        month, year = int(found[5:]), int(found[:4])
+        raise BadInputError(file=file, source=source, sheet=sheet, found=f"Tháng {month} năm {year}",
+                            expected=f"the report of {period} (the delivery's month)")
+
+
 def iter_raw_cells(records: pd.DataFrame, column: str) -> Iterator[str]:
     """The raw text of `column` for each record (empty text when the reader did not see the column)."""
     for cells in records.get("raw_cells", pd.Series([{}] * len(records))):
@@ -467,6 +481,6 @@ def column_label(records: pd.DataFrame, column: str) -> str:
 
 
 __all__ = [
-    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "column_label", "header_labels", "is_ruler_row",
+    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "check_period", "column_label", "header_labels", "is_ruler_row",
     "iter_raw_cells", "read_sheet", "read_workbook", "select_sheet", "sniff_format",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.errors import BadInputError
-from connectors.excel import column_label, read_workbook
+from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import LabelMatcher, load_layout
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.vn import fold_accents
@@ -73,12 +73,14 @@ def read_health_workbook(path: str | Path) -> pd.DataFrame:
         frames.append(rows)
     records = pd.concat(frames, ignore_index=True, sort=False)
     records.attrs["column_labels"] = labels
+    records.attrs["period"] = criteria.period
     records.attrs["mau_2a_labels"] = dict(report.column_labels) if report is not None else {}
     return records
 
 
 def observations_from_health(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
     """HEALTH_STATION_STANDARD per station (1/0 of 1) and NVQS_PRESCREEN (đã sơ tuyển / theo kế hoạch)."""
+    check_period(records, period, source=SOURCE)
     rows = []
     crit = records[records["table"] == "tieu_chi"]
     for station, group in crit.groupby("ma_tram", sort=True):

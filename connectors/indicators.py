@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.errors import BadInputError
-from connectors.excel import column_label, read_workbook
+from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
 from connectors.vn import cell_text, fold_accents, money_factor, normalize_text, parse_number, period_bounds
@@ -64,6 +64,7 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
     Raises:
         BadInputError: the workbook is for another year, lacks the month's column, or a cell does not fit.
     """
+    check_period(records, period, source=SOURCE)
     period_bounds(period)
     year, month = int(period[:4]), int(period[5:7])
     file = str(records["source_file"].iloc[0]) if len(records) else "?"

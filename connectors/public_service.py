@@ -197,8 +197,9 @@ class PublicServiceClient:
             where = self._http.describe(ENDPOINT, query)
             body = self._http.get_json(ENDPOINT, query)
             if not isinstance(body, dict) or not isinstance(body.get("du_lieu"), list):
+                keys = sorted(body)[:8] if isinstance(body, dict) else []
                 raise SchemaDriftError(f"{where}: expected a JSON object with a 'du_lieu' list, found "
-                                       f"{type(body).__name__} with keys {sorted(body)[:8] if isinstance(body, dict) else []}")
+                                       f"{type(body).__name__} with keys {keys}")
             rows = body["du_lieu"]
             for position, rec in enumerate(rows, start=1):
                 yield rec, where, position

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.errors import BadInputError
-from connectors.excel import column_label, read_workbook
+from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
 from connectors.vn import fold_accents, normalize_text
@@ -117,6 +117,7 @@ def observations_from_tax(records: pd.DataFrame, unit_code: str, period: str) ->
 
     A blank or `-` cell gives no observation (never 0).
     """
+    check_period(records, period, source=SOURCE)
     rows = []
     for rec in records.to_dict("records"):
         raw = rec.get("raw_cells") or {}

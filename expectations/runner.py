@@ -7,6 +7,7 @@ context per process (its setup cost is paid once); analytics and progress bars a
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 
@@ -16,6 +17,8 @@ from expectations.errors import ValidationFailed
 from expectations.suites import Check
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# GX announces its temporary docs folder at INFO on every new context; operators do not need it.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_SAMPLE_ROWS = 20
 _LINEAGE = ["source_file", "sheet", "row_number", "column_name", "raw_text"]
@@ -48,6 +51,7 @@ class ValidationReport:
 
     @property
     def failed_count(self) -> int:
+        """How many expectations failed (errors and warnings)."""
         return len(self.failed)
 
     def summary(self) -> str:
@@ -67,6 +71,7 @@ class ValidationReport:
         return f"{self.suite_name}: " + "; ".join(parts)
 
     def to_dict(self) -> dict:
+        """A JSON-ready summary, stored in the warehouse's validation_results."""
         return {"suite_name": self.suite_name, "success": self.success,
                 "evaluated_count": self.evaluated_count, "failed_count": self.failed_count,
                 "failed": [asdict(f) for f in self.failed]}

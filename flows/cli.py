@@ -104,20 +104,6 @@ def friendly(fn):
     return wrapper
 
 
-def _target_names(unit_code: str, year: int) -> dict[str, str]:
-    from flows.settings import get_settings
-    from warehouse import attainment, db
-
-    engine = db.make_engine(get_settings().warehouse_url)
-    try:
-        targets = attainment.read_targets(engine, year, unit_code)
-        return dict(zip(targets["target_code"], targets["name_vi"], strict=False))
-    except Exception:
-        return {}
-    finally:
-        engine.dispose()
-
-
 def print_close_summary(result: dict) -> bool:
     """One line per source; returns True when every source is in a good state."""
     ok = True
@@ -149,8 +135,7 @@ def run(period: str = typer.Option(None, help="Month to close, YYYY-MM (default:
     result = close_month(period=period, unit_code=unit)
     ok = print_close_summary(result)
     if result["attainment"] is not None:
-        typer.echo(attainment_table(result["attainment"],
-                                    _target_names(result["unit_code"], int(result["period"][:4]))))
+        typer.echo(attainment_table(result["attainment"]))
     if not ok:
         raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)
 
@@ -219,7 +204,7 @@ def attainment(period: str = typer.Option(..., help="Month, YYYY-MM."),
     elif format is OutputFormat.csv:
         sys.stdout.write(attainment_csv(frame))
     else:
-        typer.echo(attainment_table(frame, _target_names(unit, int(period[:4]))))
+        typer.echo(attainment_table(frame))
 
 
 @db_app.command("upgrade")

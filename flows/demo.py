@@ -25,7 +25,7 @@ def run_demo(seed: int = 2025, echo: Callable[[str], None] = print) -> bool:
     from samples.generate import generate
     from standin.public_service import serve
 
-    from flows.cli import _target_names, print_close_summary
+    from flows.cli import print_close_summary
     from flows.monthly_close import close_month
     from flows.presentation import attainment_table
     from flows.settings import get_settings
@@ -59,6 +59,6 @@ def run_demo(seed: int = 2025, echo: Callable[[str], None] = print) -> bool:
         server.server_close()
     echo("")
     echo(f"Kết quả thực hiện chỉ tiêu thi đua đến hết tháng 12/2025 — phường Chu Văn An ({DEMO_UNIT})")
-    echo(attainment_table(december, _target_names(DEMO_UNIT, 2025)))
+    echo(attainment_table(december))
     echo(f"\nDone in {time.monotonic() - started:.0f} s. Query it: thidua attainment --period 2025-12 --format json")
     return ok

@@ -62,14 +62,12 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
-def attainment_table(attainment: pd.DataFrame, names: dict[str, str] | None = None,
-                     name_width: int = 48) -> str:
+def attainment_table(attainment: pd.DataFrame, name_width: int = 48) -> str:
     """A plain-text table of the attainment of every target, Vietnamese labels and numbers."""
-    names = names or {}
     header = ["Mã", "Chỉ tiêu", "Kết quả", "Tử số / Mẫu số", "Ngưỡng", "Đánh giá"]
     rows = []
     for rec in attainment.sort_values("target_code").to_dict("records"):
-        name = names.get(rec["target_code"], "")
+        name = rec.get("name_vi") or ""
         if _width(name) > name_width:
             name = name[: name_width - 1] + "…"
         decimals = 0 if rec["comparison"] == "qualitative" or rec.get("display_unit") == "lượt" else 2
@@ -107,10 +105,12 @@ def attainment_records(attainment: pd.DataFrame) -> list[dict]:
 
 
 def attainment_json(attainment: pd.DataFrame) -> str:
+    """The attainment as a JSON list (the `thidua attainment --format json` contract)."""
     return json.dumps(attainment_records(attainment), ensure_ascii=False, indent=2)
 
 
 def attainment_csv(attainment: pd.DataFrame) -> str:
+    """The attainment as CSV (UTF-8), inputs as JSON text, formula-like text neutralised."""
     frame = pd.DataFrame(attainment_records(attainment), columns=ATTAINMENT_FIELDS)
     frame["inputs"] = frame["inputs"].map(lambda v: json.dumps(v, ensure_ascii=False))
     # Text from sources must never run as a formula in a spreadsheet.

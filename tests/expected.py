@@ -139,7 +139,8 @@ def dossier_counts(dossiers_path: Path, year: int, months: range) -> dict[str, i
 
 
 # ------------------------------------------------------------------------------------ status
-def judge(target: dict, value, m: int, *, numerator=None, denominator=None, text=None) -> str:
+def judge(target: dict, value, m: int, *, numerator=None, denominator=None, text=None,
+          items_on_pace: bool | None = None) -> str:
     """Status so far at the end of month ``m`` (docs/contracts.md, last paragraph)."""
     comp = target["comparison"]
     if comp == "qualitative":
@@ -166,8 +167,12 @@ def judge(target: dict, value, m: int, *, numerator=None, denominator=None, text
         return "exceeded" if comp == "band" and value > high else "met"
     if m == 12:
         return "not_met"
-    if target.get("accumulates") and value >= bound * m / 12:
-        return "on_track"
+    if target.get("accumulates"):
+        # Items reaching an annual estimate are on track when every item is at its pro-rata share
+        # (M/12 of its own estimate); a year-end count when it is at M/12 of the bound.
+        on_pace = items_on_pace if target["measure"]["kind"] == "items_meeting" else value >= bound * m / 12
+        if on_pace:
+            return "on_track"
     return "behind"
 
 
@@ -194,7 +199,8 @@ def expected_attainment(samples_dir: Path, period: str) -> dict[str, dict]:
 
     def put(code, value, num=None, den=None, **kw):
         out[code] = {"value": value, "numerator": num, "denominator": den,
-                     "status": judge(cat[code], value, m, numerator=num, denominator=den, text=kw.get("text"))}
+                     "status": judge(cat[code], value, m, numerator=num, denominator=den, text=kw.get("text"),
+                                     items_on_pace=kw.get("items_on_pace"))}
         if "text" in kw:
             out[code]["text"] = kw["text"]
 
@@ -203,7 +209,8 @@ def expected_attainment(samples_dir: Path, period: str) -> dict[str, dict]:
     put("CT01a", _growth(tot, prior), tot * MILLION, prior * MILLION)
     judged = [(stt, ytd, est) for stt, ytd, est in items if est is not None]
     met = sum(1 for _, ytd, est in judged if ytd >= est)
-    put("CT01b", met / len(judged) * 100.0, met, len(judged))
+    on_pace = all(ytd >= est * m / 12 for _, ytd, est in judged)
+    put("CT01b", met / len(judged) * 100.0, met, len(judged), items_on_pace=on_pace)
 
     # CT02*: gross product value, YTD sums of both years
     sectors = {"CT02a": "NLTS", "CT02b": "CNXD", "CT02c": "TMDV"}

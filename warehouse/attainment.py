@@ -91,8 +91,8 @@ class _Result:
 def _prepare(observations: pd.DataFrame, unit_code: str) -> pd.DataFrame:
     """The unit's observations with year/month columns, one row per (indicator, period, member)."""
     obs = observations.copy()
-    for col in ("member_code", "value", "numerator", "denominator", "text_value", "load_id", "source_code",
-                "load_period"):
+    for col in ("indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
+                "text_value", "load_id", "source_code", "load_period"):
         if col not in obs.columns:
             obs[col] = None
     obs = obs[obs["unit_code"].astype(str) == str(unit_code)].copy()

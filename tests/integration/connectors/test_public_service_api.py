@@ -30,12 +30,13 @@ def in_month(stamp, period):
 
 
 def month_codes(dossiers, period):
-    return {d["MaHoSo"] for d in dossiers if in_month(d["NgayTiepNhan"], period) or in_month(d["NgayKetThucXuLy"], period)}
+    return {d["MaHoSo"] for d in dossiers
+            if in_month(d["NgayTiepNhan"], period) or in_month(d["NgayKetThucXuLy"], period)}
 
 
-@pytest.fixture()
-def api(samples_dir):
-    """A private stand-in (tests here switch its misbehaviour on)."""
+@pytest.fixture(scope="module")
+def _server(samples_dir):
+    """A private stand-in for this module (tests here switch its misbehaviour on)."""
     from standin.public_service import serve
 
     token = f"tok-{uuid.uuid4().hex}"
@@ -45,6 +46,14 @@ def api(samples_dir):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture()
+def api(_server):
+    server, _token = _server
+    server.misbehave.reset()
+    yield _server
+    server.misbehave.reset()
 
 
 def test_fetch_month_returns_exactly_the_months_dossiers(api, dossiers):

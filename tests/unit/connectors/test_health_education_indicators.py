@@ -14,7 +14,12 @@ from connectors.indicators import observations_from_indicators, read_indicators_
 
 from .workbooks import write_workbook
 
-TOP = [["UBND PHƯỜNG CHU VĂN AN"], ["TRẠM Y TẾ"], [], ["TIÊU ĐỀ"], ["Tháng 9 năm 2025"]]
+def top(period="2025-09"):
+    return [["UBND PHƯỜNG CHU VĂN AN"], ["TRẠM Y TẾ"], [], ["TIÊU ĐỀ"],
+            [f"Tháng {int(period[5:])} năm {period[:4]}"]]
+
+
+TOP = top()
 FOOT = [[], [None, "Chu Văn An, ngày 05 tháng 10 năm 2025"], ["Người lập biểu", None, "Thủ trưởng đơn vị"]]
 
 CRIT_HEADER = ["STT", "Mã trạm", "Tên trạm", "Tiêu chí số", "Tên tiêu chí", "Điểm chuẩn", "Điểm tự chấm",
@@ -72,8 +77,8 @@ def _school(code, kind, level, decided, expiry=None):
     return [1, code, f"Trường {code}", "THCS", kind, level, 2, "1/QĐ", decided, "UBND", expiry, None]
 
 
-def _schools(tmp_path):
-    rows = TOP + [SCHOOL_HEADER, ["A", "B", "C", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+def _schools(tmp_path, period="2025-09"):
+    rows = top(period) + [SCHOOL_HEADER, ["A", "B", "C", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
                   _school("S1", "Công lập", "Mức độ 1", date(2022, 4, 12), date(2027, 4, 12)),
                   _school("S2", "Công lập", "Mức độ 2", date(2020, 10, 14), date(2025, 10, 14)),   # expires mid-Oct
                   _school("S3", "Công lập", "Mức độ 1", date(2020, 10, 31)),                       # +5 y = 31/10/2025
@@ -93,7 +98,7 @@ def _schools(tmp_path):
     ],
 )
 def test_school_standard_validity_at_period_end(tmp_path, period, expected):
-    obs = observations_from_education(read_education_workbook(_schools(tmp_path)), "10549", period)
+    obs = observations_from_education(read_education_workbook(_schools(tmp_path, period)), "10549", period)
     assert dict(zip(obs["member_code"], obs["numerator"].astype(int), strict=True)) == expected
     assert set(obs["denominator"]) == {1.0}
 
@@ -111,8 +116,9 @@ MONTHS = [f"Tháng {m}" for m in range(1, 13)]
 def _indicators(tmp_path, year=2025, filled=3):
     def months(values):
         return list(values[:filled]) + [None] * (12 - filled)
-    top = [["UBND"], ["VP"], [], [f"BIỂU THEO DÕI CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI NĂM {year}"], [f"Tháng {filled} năm {year}"]]
-    rows = top + [
+    head = [["UBND"], ["VP"], [], [f"BIỂU THEO DÕI CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI NĂM {year}"],
+            [f"Tháng {filled} năm {year}"]]
+    rows = head + [
         ["STT", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Năm trước", "Kế hoạch năm", "Thực hiện"] + [None] * 11
         + ["Ghi chú"],
         [None] * 6 + MONTHS + [None],
@@ -142,18 +148,28 @@ def test_indicators_take_the_month_column_only(tmp_path):
     assert obs.loc["TGTSP", "column_name"] == "Thực hiện / Tháng 3"
     assert obs.loc["TGTSP", "raw_text"] == "12.5"
     assert math.isnan(obs.loc["TGTSP", "numerator"])
-    feb = observations_from_indicators(records, "10549", "2025-02").set_index("indicator_code")
+    february = read_indicators_workbook(_indicators(tmp_path, filled=2))
+    feb = observations_from_indicators(february, "10549", "2025-02").set_index("indicator_code")
     assert "LUOT_KHACH" not in feb.index  # `-` in February: no figure, not 0
     assert feb.loc["HO_NGHEO", "denominator"] == 15560.0
 
 
-def test_indicators_later_month_empty_gives_no_figures(tmp_path):
+def test_a_workbook_of_another_month_is_rejected(tmp_path):
     records = read_indicators_workbook(_indicators(tmp_path, filled=3))
+    with pytest.raises(BadInputError, match="found 'Tháng 3 năm 2025', expected the report of 2025-04"):
+        observations_from_indicators(records, "10549", "2025-04")
+
+
+def test_a_month_left_empty_gives_no_figures(tmp_path):
+    records = read_indicators_workbook(_indicators(tmp_path, filled=3))
+    records.attrs["period"] = None  # a sheet without a period line
     assert len(observations_from_indicators(records, "10549", "2025-04")) == 0
 
 
 def test_indicators_workbook_of_another_year_is_rejected(tmp_path):
     records = read_indicators_workbook(_indicators(tmp_path, year=2024))
+    assert records.attrs["year"] == 2024
+    records.attrs["period"] = None  # the title alone still gives the year away
     with pytest.raises(BadInputError, match="found 'the workbook of 2024', expected the workbook of 2025"):
         observations_from_indicators(records, "10549", "2025-03")
 

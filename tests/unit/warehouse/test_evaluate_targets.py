@@ -409,3 +409,18 @@ def test_every_target_gets_one_row():
                      [obs("R", "2025-08", num=1, den=1)])
     assert frame["status"].to_dict() == {"A": "met", "B": "no_data"}
     assert frame.loc["A", "unit_code"] == UNIT and frame.loc["A", "period"] == "2025-08"
+
+
+def test_no_observations_at_all_is_no_data_everywhere():
+    frame = evaluate_targets(pd.DataFrame([target(ratio(), "all", code="A"), target(ANTT, "qualitative", code="B")]),
+                             pd.DataFrame(), UNIT, "2025-08")
+    assert frame["status"].tolist() == ["no_data", "no_data"]
+
+
+def test_inputs_are_not_modified():
+    targets = pd.DataFrame([target(ratio(), "all")])
+    observations = pd.DataFrame([obs("R", "2025-08", num=1, den=1, member=None)])
+    before = (targets.copy(deep=True), observations.copy(deep=True))
+    evaluate_targets(targets, observations, UNIT, "2025-08")
+    pd.testing.assert_frame_equal(targets, before[0])
+    pd.testing.assert_frame_equal(observations, before[1])
