@@ -481,6 +481,6 @@ def column_label(records: pd.DataFrame, column: str) -> str:
 
 
 __all__ = [
-    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "check_period", "column_label", "header_labels", "is_ruler_row",
-    "iter_raw_cells", "read_sheet", "read_workbook", "select_sheet", "sniff_format",
+    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "check_period", "column_label", "header_labels",
+    "is_ruler_row", "iter_raw_cells", "read_sheet", "read_workbook", "select_sheet", "sniff_format",
 ]

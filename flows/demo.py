@@ -22,13 +22,12 @@ DEMO_PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
 
 def run_demo(seed: int = 2025, echo: Callable[[str], None] = print) -> bool:
     """Run the demo; returns True when every month closed with every source loaded."""
-    from samples.generate import generate
-    from standin.public_service import serve
-
     from flows.cli import print_close_summary
     from flows.monthly_close import close_month
     from flows.presentation import attainment_table
     from flows.settings import get_settings
+    from samples.generate import generate
+    from standin.public_service import serve
 
     settings = get_settings()
     samples_dir = settings.data_dir / "samples"

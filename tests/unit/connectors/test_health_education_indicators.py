@@ -14,6 +14,7 @@ from connectors.indicators import observations_from_indicators, read_indicators_
 
 from .workbooks import write_workbook
 
+
 def top(period="2025-09"):
     return [["UBND PHƯỜNG CHU VĂN AN"], ["TRẠM Y TẾ"], [], ["TIÊU ĐỀ"],
             [f"Tháng {int(period[5:])} năm {period[:4]}"]]
