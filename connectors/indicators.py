@@ -126,6 +126,12 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
             num, den = parts
             if value is None and num is None and den is None:
                 continue
+            numerator_rec = by_code.get(meaning.get("numerator"))
+            if numerator_rec is not None:
+                # A rate's facts are its numerator and denominator: point the lineage at the numerator
+                # cell (the denominator is its sibling `_MS` row), not at the derived percentage.
+                lineage.update(row_number=int(numerator_rec["row_number"]),
+                               raw_text=(numerator_rec.get("raw_cells") or {}).get(column, ""))
             rows.append(observation(code, unit_code, period, value=value,
                                     numerator=math.nan if num is None else num,
                                     denominator=math.nan if den is None else den, **lineage))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 
 import expectations
-from connectors.errors import BadInputError, ConnectorError, FatalSourceError, RetriableSourceError
+from connectors.errors import RetriableSourceError
 from flows import tasks
 from flows.settings import Settings, get_settings
 
@@ -47,36 +47,43 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
     Args:
         path: an explicit file (``thidua ingest``); otherwise the inbox, or the API for public_service.
     """
-    delivery = None
+    if path is None:
+        path = tasks.find_delivery_file(settings.inbox_dir, unit_code, source_code, period)
+        if isinstance(path, tasks.Rejection):
+            return SourceOutcome(source_code, "failed", message=path.message)
     try:
-        if path is None and source_code in tasks.FILE_SOURCES + ("public_service",):
-            path = tasks.find_delivery_file(settings.inbox_dir, unit_code, source_code, period)
         if path is not None:
             delivery = tasks.read_delivery_file(source_code, path, unit_code, period)
         elif source_code == "public_service" and settings.public_service_url:
             if not settings.public_service_token:
-                return SourceOutcome(source_code, "failed",
-                                     message="THIDUA_PUBLIC_SERVICE_TOKEN is not set")
+                return SourceOutcome(source_code, "failed", message="THIDUA_PUBLIC_SERVICE_TOKEN is not set")
             delivery = tasks.fetch_dossiers(settings.public_service_url, settings.public_service_token,
                                             unit_code, period)
         else:
             return SourceOutcome(source_code, "missing", message="no delivery for this month")
-        report = tasks.validate_delivery(delivery)
-        expectations.raise_on_failure(report)
-        result = tasks.load_observations(settings.warehouse_url, delivery, report)
-        return SourceOutcome(source_code, result.status, result.rows_loaded, result.load_id)
-    except (BadInputError, expectations.ValidationFailed) as exc:
-        report = getattr(exc, "report", None)
-        load_id = tasks.quarantine_delivery(
-            settings.warehouse_url, settings.data_dir / "quarantine", source_code=source_code,
-            unit_code=unit_code, period=period, path=path,
-            fingerprint=delivery.fingerprint if delivery else (tasks.sha256_file(path) if path else None),
-            file_name=delivery.file_name if delivery else (path.name if path else ""),
-            rows_read=delivery.rows_read if delivery else 0,
-            validation=report.to_dict() if report else None, message=str(exc))
-        return SourceOutcome(source_code, "quarantined", load_id=load_id, message=str(exc))
-    except (RetriableSourceError, FatalSourceError, ConnectorError) as exc:
-        return SourceOutcome(source_code, "failed", message=str(exc))
+    except RetriableSourceError as exc:  # still failing after the task's retries
+        return SourceOutcome(source_code, "failed", message=f"source unreachable after retries: {exc}")
+    if isinstance(delivery, tasks.Rejection):
+        if not delivery.is_bad_input:
+            return SourceOutcome(source_code, "failed", message=delivery.message)
+        return _quarantine(settings, source_code, unit_code, period, path, None, delivery.message, None)
+    report = tasks.validate_delivery(delivery)
+    if not report.success:
+        return _quarantine(settings, source_code, unit_code, period, path, delivery,
+                           expectations.ValidationFailed(report).args[0], report.to_dict())
+    result = tasks.load_observations(settings.warehouse_url, delivery, report)
+    return SourceOutcome(source_code, result.status, result.rows_loaded, result.load_id)
+
+
+def _quarantine(settings: Settings, source_code: str, unit_code: str, period: str, path: Path | None,
+                delivery, message: str, validation: dict | None) -> SourceOutcome:
+    load_id = tasks.quarantine_delivery(
+        settings.warehouse_url, settings.data_dir / "quarantine", source_code=source_code,
+        unit_code=unit_code, period=period, path=path,
+        fingerprint=delivery.fingerprint if delivery else (tasks.sha256_file(path) if path else None),
+        file_name=delivery.file_name if delivery else (path.name if path else ""),
+        rows_read=delivery.rows_read if delivery else 0, validation=validation, message=message)
+    return SourceOutcome(source_code, "quarantined", load_id=load_id, message=message)
 
 
 @flow(name="monthly-close")

@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 
 import connectors
 import expectations
-from connectors.errors import RetriableSourceError
+from connectors.errors import BadInputError, FatalSourceError, RetriableSourceError
 from warehouse import attainment as wh_attainment
 from warehouse import catalogue as wh_catalogue
 from warehouse import db as wh_db
@@ -43,6 +43,23 @@ class Delivery:
     observations: pd.DataFrame
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A delivery that cannot be used, for a reason a person must fix (bad file, wrong token…).
+
+    Tasks return it instead of raising, so the run's log shows one sentence, not a traceback, and the
+    flow decides: a bad file (`is_bad_input`) is quarantined, anything else marks the source failed.
+    """
+
+    message: str
+    is_bad_input: bool
+    path: Path | None = None
+
+
+def _reject(exc: FatalSourceError, path: Path | None = None) -> Rejection:
+    return Rejection(str(exc), isinstance(exc, BadInputError), path)
 
 
 def _retry_only_retriable(task, task_run, state) -> bool:
@@ -90,8 +107,10 @@ def prepare_warehouse(warehouse_url: str, catalogue_path: Path) -> dict:
 
 
 @task(name="find_delivery_file", cache_policy=NO_CACHE)
-def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str, period: str) -> Path | None:
-    """The delivered file in ``<inbox>/<unit>/<source>/<period>/``, or None when nothing arrived."""
+def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
+                       period: str) -> Path | Rejection | None:
+    """The delivered file in ``<inbox>/<unit>/<source>/<period>/``, None when nothing arrived, or a
+    Rejection when the folder is ambiguous (two files)."""
     folder = inbox_dir / unit_code / source_code / period
     if not folder.is_dir():
         return None
@@ -100,32 +119,41 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str, period
         return None
     if len(files) > 1:
         names = ", ".join(p.name for p in files)
-        raise connectors.errors.FatalSourceError(
-            f"{source_code} {period}: {len(files)} files in {folder} ({names}); expected exactly one "
-            f"delivery per source and month: move the outdated one out of the inbox"
-        )
+        return Rejection(f"{source_code} {period}: {len(files)} files in {folder} ({names}); expected "
+                         f"exactly one delivery per source and month: move the outdated one out of the inbox",
+                         is_bad_input=False)
     return files[0]
 
 
 @task(name="read_delivery_file", cache_policy=NO_CACHE)
-def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str) -> Delivery:
-    """Parse one delivered file into observations (with lineage)."""
+def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str) -> Delivery | Rejection:
+    """Parse one delivered file into observations (with lineage), or reject it with one sentence."""
     spec = connectors.SOURCES[source_code]
-    records = spec.read(path)
-    observations = spec.to_observations(records, unit_code, period)
+    try:
+        records = spec.read(path)
+        observations = spec.to_observations(records, unit_code, period)
+    except FatalSourceError as exc:
+        return _reject(exc, path)
     return Delivery(source_code, unit_code, period, path.name, sha256_file(path), len(records),
                     observations, path=path)
 
 
 @task(name="fetch_dossiers", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30],
       retry_condition_fn=_retry_only_retriable, timeout_seconds=600)
-def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str) -> Delivery:
-    """Pull the month's dossiers from the one-stop API (received or finished in the month)."""
+def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str) -> Delivery | Rejection:
+    """Pull the month's dossiers from the one-stop API (received or finished in the month).
+
+    Retriable errors (429, 5xx, timeouts) raise, so Prefect retries this task; fatal ones (401/403,
+    a malformed answer) are returned as a Rejection.
+    """
     from connectors.public_service import PublicServiceClient
 
     client = PublicServiceClient(base_url, token)
-    records, fingerprint = client.fetch_month(unit_code, period)
-    observations = connectors.SOURCES["public_service"].to_observations(records, unit_code, period)
+    try:
+        records, fingerprint = client.fetch_month(unit_code, period)
+        observations = connectors.SOURCES["public_service"].to_observations(records, unit_code, period)
+    except FatalSourceError as exc:
+        return _reject(exc)
     return Delivery("public_service", unit_code, period, f"api:{period}", fingerprint, len(records),
                     observations)
 

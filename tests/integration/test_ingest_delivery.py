@@ -26,12 +26,12 @@ def sample(samples_dir, source, prefix):
 
 
 def find_cell(ws, row_label: str, column_label: str):
-    """The cell at the row whose cells contain `row_label` and the column whose header contains `column_label`."""
+    """The cell at the row with a cell equal to `row_label` and the column whose header equals `column_label`."""
     header_col = row_idx = None
     for row in ws.iter_rows():
         for cell in row:
             if isinstance(cell.value, str):
-                if header_col is None and column_label in cell.value:
+                if header_col is None and cell.value.strip() == column_label:
                     header_col = cell.column
                 if row_idx is None and cell.value.strip() == row_label:
                     row_idx = cell.row
