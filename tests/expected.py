@@ -170,7 +170,8 @@ def judge(target: dict, value, m: int, *, numerator=None, denominator=None, text
     if target.get("accumulates"):
         # Items reaching an annual estimate are on track when every item is at its pro-rata share
         # (M/12 of its own estimate); a year-end count when it is at M/12 of the bound.
-        on_pace = items_on_pace if target["measure"]["kind"] == "items_meeting" else value >= bound * m / 12
+        is_items = target.get("measure", {}).get("kind") == "items_meeting"
+        on_pace = items_on_pace if is_items else value >= bound * m / 12
         if on_pace:
             return "on_track"
     return "behind"
