@@ -17,6 +17,7 @@ from prefect import flow
 import expectations
 from connectors.errors import RetriableSourceError
 from flows import tasks
+from flows.artifacts import publish_close_artifacts
 from flows.settings import Settings, get_settings
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -107,7 +108,9 @@ def close_month(period: str | None = None, unit_code: str | None = None) -> dict
     if int(period[:4]) == plan["year"]:
         attainment = tasks.evaluate_attainment(settings.warehouse_url, plan["plan_id"], plan["year"],
                                                unit, period)
-    return {"period": period, "unit_code": unit, "sources": outcomes, "attainment": attainment}
+    result = {"period": period, "unit_code": unit, "sources": outcomes, "attainment": attainment}
+    publish_close_artifacts(result)
+    return result
 
 
 @flow(name="ingest-delivery")

@@ -198,6 +198,33 @@ class AttainmentEvaluation(Base):
     inputs_fingerprint: Mapped[str] = mapped_column(sa.String(64))
 
 
+class Alert(Base):
+    """One open or resolved problem of a source for a (unit, period): sent once, its fix announced once.
+
+    ``alert_key`` identifies the problem (kind + source + unit + period); a rerun that meets the same
+    problem updates ``last_seen_at`` and sends nothing.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.UniqueConstraint("alert_key"),)
+
+    alert_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(32))  # validation_failed | source_unreachable | source_late
+    source_code: Mapped[str] = mapped_column(Code)
+    unit_code: Mapped[str] = mapped_column(Code)
+    period: Mapped[str] = mapped_column(sa.String(7))
+    status: Mapped[str] = mapped_column(sa.String(16))  # open | resolved
+    load_id: Mapped[int | None] = mapped_column(sa.Integer)
+    message: Mapped[str] = mapped_column(sa.Text)
+    report_path: Mapped[str | None] = mapped_column(sa.Text)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(Stamp)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(Stamp)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+    resolution_notified_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+
+
 metadata = Base.metadata
 units = Unit.__table__
 sources = Source.__table__
@@ -207,3 +234,4 @@ loads = Load.__table__
 observations = Observation.__table__
 validation_results = ValidationResult.__table__
 attainment_evaluations = AttainmentEvaluation.__table__
+alerts = Alert.__table__
