@@ -1,4 +1,4 @@
-"""`thidua` commands for the council's Excel report and the dashboard (issue 5). Registered on `flows.cli.app` at import."""
+"""`thidua` commands for the council's Excel report and the dashboard (issue 5)."""
 
 from __future__ import annotations
 
