@@ -13,11 +13,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow
+from prefect.runtime import flow_run
 
 import expectations
 from connectors.errors import RetriableSourceError
 from flows import tasks
 from flows.artifacts import publish_close_artifacts
+from flows.locks import close_lock
 from flows.settings import Settings, get_settings
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -36,7 +38,7 @@ class SourceOutcome:
 
 def previous_period(now: datetime | None = None) -> str:
     """The month that ended most recently in Vietnam's time zone, as ``YYYY-MM``."""
-    now = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ)
+    now = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ)  # pendulum/datetime, aware
     year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
     return f"{year:04d}-{month:02d}"
 
@@ -100,14 +102,16 @@ def close_month(period: str | None = None, unit_code: str | None = None) -> dict
         attainment is None for a month outside the catalogue's plan year (e.g. the 2024 baseline).
     """
     settings = get_settings()
-    period = period or previous_period()
+    # A scheduled run closes the month before its *scheduled* start (a late start must not skip a month).
+    period = period or previous_period(flow_run.scheduled_start_time)
     unit = unit_code or settings.unit_code
-    plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
-    outcomes = {code: ingest_delivery(settings, code, unit, period) for code in tasks.ALL_SOURCES}
-    attainment = None
-    if int(period[:4]) == plan["year"]:
-        attainment = tasks.evaluate_attainment(settings.warehouse_url, plan["plan_id"], plan["year"],
-                                               unit, period)
+    with close_lock(unit):
+        plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
+        outcomes = {code: ingest_delivery(settings, code, unit, period) for code in tasks.ALL_SOURCES}
+        attainment = None
+        if int(period[:4]) == plan["year"]:
+            attainment = tasks.evaluate_attainment(settings.warehouse_url, plan["plan_id"], plan["year"],
+                                                   unit, period)
     result = {"period": period, "unit_code": unit, "sources": outcomes, "attainment": attainment}
     publish_close_artifacts(result)
     return result
