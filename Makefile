@@ -6,12 +6,11 @@ STAMP  := $(VENV)/.installed
 
 export PREFECT_HOME ?= $(CURDIR)/data/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-export PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup demo test test-sqlite test-postgres lint lock clean
+.PHONY: setup demo test lint lock clean serve deploy worker
 
 setup: $(STAMP)
 
@@ -26,8 +25,19 @@ demo: setup
 	$(VENV)/bin/thidua demo
 
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
+# The task-run recorder of the in-process test server only adds shutdown noise to tests.
 test: setup
-	$(PY) -m pytest -q
+	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q
+
+## serve / deploy / worker: the operator path (README, "Operate"); each runs in its own terminal or unit
+serve: setup
+	ops/serve.sh
+
+deploy: setup
+	ops/deploy.sh
+
+worker: setup
+	ops/worker.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

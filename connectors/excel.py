@@ -26,7 +26,10 @@ import python_calamine
 
 from connectors.errors import BadInputError
 from connectors.layout import FileLayout, SheetLayout
+from connectors.legacy import UNICODE, detect_encoding, to_unicode
+from connectors.textfile import detect_text_encoding, read_csv_rows, read_html_tables
 from connectors.vn import (
+    AmbiguousNumberError,
     cell_text,
     money_factor,
     normalize_label,
@@ -58,8 +61,10 @@ def sniff_format(path: str | Path) -> str:
             if kind == "xlsx" and b"mimetypeapplication/vnd.oasis.opendocument" in head[:200]:
                 return "ods"
             return kind
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 3 and head.count(b"\x00") * 3 >= len(head)):
+        head = head.decode(detect_text_encoding(head), errors="ignore").encode("utf-8")  # UTF-16 text
     text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
-    if text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"<meta", b"<head")):
+    if text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"<meta", b"<head", b"<body")):
         return "html"
     if b"\x00" not in head and (b"," in head or b";" in head or b"\t" in head):
         return "csv"
@@ -73,6 +78,8 @@ class Grid:
     name: str
     rows: list[list]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
+    raw_rows: list[list] | None = None  # the cells as found, when `rows` were converted from a legacy font
+    text_encoding: str = UNICODE          # unicode, tcvn3 or vni (what the texts were typed in)
 
     @property
     def width(self) -> int:
@@ -80,45 +87,88 @@ class Grid:
 
 
 class Workbook:
-    """A spreadsheet opened for reading values; use as a context manager."""
+    """A spreadsheet opened for reading values; use as a context manager.
+
+    Reads xlsx/xlsm, legacy BIFF `.xls` and `.ods` with python-calamine, an HTML table saved as `.xls`
+    (one sheet per <table>, named `Table 1` …) and CSV/tab text in UTF-8 or UTF-16 (one sheet named after
+    the file), always by the bytes, never by the extension. Sheets typed in a legacy Vietnamese font
+    (TCVN3, VNI) are converted to Unicode and say so (`Grid.text_encoding`).
+    """
 
     def __init__(self, path: str | Path, *, source: str | None = None):
         self.path = Path(path)
         self.source = source
         self.format = sniff_format(self.path)
-        if self.format not in ("xlsx", "xls", "ods"):
+        self._book = None
+        self._tables: dict[str, Grid] = {}
+        data = self.path.read_bytes()
+        if self.format in ("xlsx", "xls", "ods"):
+            try:
+                # from_filelike sniffs the content, so an xlsx named .xls opens as xlsx
+                self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            except Exception as exc:  # calamine raises several private error types
+                raise BadInputError(file=self.path.name, source=source, found="an unreadable workbook",
+                                    expected="a readable Excel workbook", detail=type(exc).__name__) from None
+        elif self.format == "html":
+            for i, (rows, merged) in enumerate(read_html_tables(data, file=self.path.name, source=source), 1):
+                self._tables[f"Table {i}"] = Grid(name=f"Table {i}", rows=rows, merged=merged)
+        elif self.format == "csv":
+            rows, _ = read_csv_rows(data, file=self.path.name, source=source)
+            name = self.path.stem
+            self._tables[name] = Grid(name=name, rows=[[c if c != "" else None for c in r] for r in rows])
+        else:
             raise BadInputError(
                 file=self.path.name, source=source, found=f"a {self.format} file",
-                expected="an Excel workbook (.xlsx, .xls or .ods)",
+                expected="an Excel workbook (.xlsx, .xls or .ods), an HTML table or a CSV file",
             )
-        try:
-            # from_filelike sniffs the content, so an xlsx named .xls opens as xlsx
-            self._book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.path.read_bytes()))
-        except Exception as exc:  # calamine raises several private error types
-            raise BadInputError(file=self.path.name, source=source, found="an unreadable workbook",
-                                expected="a readable Excel workbook", detail=type(exc).__name__) from None
 
     @property
     def sheet_names(self) -> list[str]:
-        return list(self._book.sheet_names)
+        """The sheets (or HTML tables, or the one CSV sheet) in file order."""
+        if self._book is not None:
+            return list(self._book.sheet_names)
+        return list(self._tables)
 
     def grid(self, name: str) -> Grid:
-        sheet = self._book.get_sheet_by_name(name)
-        rows = sheet.to_python(skip_empty_area=False)
-        try:
-            merged = sheet.merged_cell_ranges
-        except Exception:  # not available for every format
-            merged = None
-        return Grid(name=name, rows=[list(r) for r in rows], merged=list(merged) if merged else None)
+        """The cells of sheet `name`, texts in Unicode (converted from TCVN3/VNI when typed in those fonts)."""
+        if self._book is None:
+            grid = self._tables[name]
+        else:
+            sheet = self._book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            try:
+                merged = sheet.merged_cell_ranges
+            except Exception:  # not available for every format
+                merged = None
+            grid = Grid(name=name, rows=[list(r) for r in rows], merged=list(merged) if merged else None)
+        return _convert_legacy_text(grid, file=self.path.name, source=self.source)
 
     def close(self) -> None:
-        self._book.close()
+        """Release the workbook."""
+        if self._book is not None:
+            self._book.close()
 
     def __enter__(self) -> Workbook:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _convert_legacy_text(grid: Grid, *, file: str, source: str | None) -> Grid:
+    """The grid with its texts in Unicode: a sheet typed in TCVN3 or VNI is converted as a whole."""
+    if grid.raw_rows is not None:
+        return grid
+    texts = [v for row in grid.rows for v in row if isinstance(v, str)]
+    encoding, evidence = detect_encoding(texts)
+    if encoding == UNICODE:
+        return grid
+    if encoding not in ("tcvn3", "vni"):
+        raise BadInputError(file=file, source=source, sheet=grid.name,
+                            found=f"text in an unrecognised legacy font encoding (evidence {evidence})",
+                            expected="Unicode text, or text typed wholly in TCVN3 (.VnTime) or VNI (VNI-Times)")
+    converted = [[to_unicode(v, encoding) if isinstance(v, str) else v for v in row] for row in grid.rows]
+    return Grid(name=grid.name, rows=converted, merged=grid.merged, raw_rows=grid.rows, text_encoding=encoding)
 
 
 @dataclass
@@ -134,6 +184,7 @@ class SheetTable:
     period: str | None = None  # from a `Tháng 8 năm 2025` line above the header, when present
     preamble: list[str] = field(default_factory=list)  # texts above the header (title, period, unit)
     unmapped_labels: list[str] = field(default_factory=list)
+    text_encoding: str = UNICODE  # tcvn3 / vni when the sheet was converted from a legacy font
 
 
 _RULER_TOKEN = re.compile(r"^(?:[a-zđ]|\d{1,3}|\(\d{1,3}\)|\(?\d{1,3}\s*=\s*[\d\s+\-*/x×()]+\)?)$")
@@ -256,7 +307,7 @@ def select_sheet(book: Workbook, layout: SheetLayout) -> str | None:
     return None
 
 
-def _convert(value, kind: str, factor: float | None):
+def _convert(value, kind: str, factor: float | None, convention: str | None = "vi"):
     """A cell's value in its canonical kind; ValueError with the expectation when it does not fit."""
     if kind == "text":
         text = normalize_text(cell_text(value))
@@ -268,7 +319,10 @@ def _convert(value, kind: str, factor: float | None):
         return value if value != "" else None
     if kind in ("number", "percent", "integer", "money"):
         try:
-            number = parse_number(value)
+            number = parse_number(value, convention)
+        except AmbiguousNumberError:
+            raise ValueError("an unambiguous number: '.' or ',' before three digits may group thousands or "
+                             "mark decimals, and the layout declares no number convention") from None
         except ValueError:
             raise ValueError("a number") from None
         if number is None:
@@ -368,8 +422,10 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     raw_cells: list[dict[str, str]] = []
     row_numbers: list[int] = []
     seen_data = False
+    raw_grid = grid.raw_rows if grid.raw_rows is not None else grid.rows
     for r in range(first, len(grid.rows)):
         values = grid.rows[r]
+        raw_values = raw_grid[r]
         if _row_is_empty(values):
             if seen_data and layout.stop_on_empty_row:
                 break
@@ -382,9 +438,9 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
         raw = {}
         for col, c in mapping.items():
             value = values[c] if c < len(values) else None
-            raw[col] = cell_text(value)
+            raw[col] = cell_text(raw_values[c] if c < len(raw_values) else None)
             try:
-                out[col].append(_convert(value, kinds[col], factor))
+                out[col].append(_convert(value, kinds[col], factor, layout.number_convention))
             except ValueError as exc:
                 raise BadInputError(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
                                     found=cell_text(value), expected=str(exc)) from None
@@ -407,9 +463,12 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     records.attrs["unit_text"] = unit_text
     records.attrs["unit_factor"] = factor
     records.attrs["period"] = period
+    records.attrs["text_encoding"] = grid.text_encoding
+    records.attrs["file_format"] = book.format
+    records.attrs["unmapped_labels"] = unmapped
     return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
                       unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
-                      unmapped_labels=unmapped)
+                      unmapped_labels=unmapped, text_encoding=grid.text_encoding)
 
 
 def _header_depth(grid: Grid, layout: SheetLayout, start: int) -> tuple[int, int | None]:

@@ -125,6 +125,7 @@ class SheetLayout:
     footer: tuple[str, ...] = ()
     footer_patterns: tuple[str, ...] = ()
     title: str = ""  # a human name of the table, for messages
+    number_convention: str | None = "vi"  # how number text reads: vi (1.234,5), en (1,234.5), None (refuse 1.250)
 
     @property
     def money_columns(self) -> list[str]:
@@ -175,8 +176,13 @@ def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
     unit_line = str(raw.get("unit_line", "optional"))
     if unit_line not in ("required", "optional", "none"):
         raise ValueError(f"{where}: unit_line must be required, optional or none")
+    numbers = raw.get("numbers", "vi")
+    numbers = None if numbers in (None, "none") else str(numbers)
+    if numbers not in ("vi", "en", None):
+        raise ValueError(f"{where}: numbers must be vi, en or none")
     return SheetLayout(
         key=key,
+        number_convention=numbers,
         select=SheetSelect(
             names=_as_list(select_raw.get("names")),
             title_patterns=_as_list(select_raw.get("title_patterns")),

@@ -55,15 +55,28 @@ def is_missing(value: object) -> bool:
 
 _NUM_CHARS = re.compile(r"^[+-]?[0-9.,]+$")
 
+#: Number conventions a layout may declare for text cells: `vi` (dot groups thousands, comma marks
+#: decimals: the Vietnamese display, source-formats.md §1), `en` (comma groups, dot marks decimals), or
+#: None (nothing declared: an ambiguous text such as `1.250` is refused, never guessed).
+NUMBER_CONVENTIONS = ("vi", "en", None)
 
-def parse_number(value: object) -> float | None:
+
+class AmbiguousNumberError(ValueError):
+    """Text such as `1.250` that is 1250 in one convention and 1.25 in the other, with none declared."""
+
+
+def parse_number(value: object, convention: str | None = "vi") -> float | None:
     """A number from a cell: numeric cells as they are, Vietnamese text (`1.234,5`, `(1.234)`, `15,4%`).
 
     Returns None for no figure (blank, `-`, `–`). Raises ValueError for other text. Text rules: both `.` and
-    `,` present -> `.` groups thousands, `,` is the decimal mark; only `,` -> decimal mark when it appears
-    once (`15,4`), thousands otherwise (`1,234,567`); only `.` -> thousands when every group after a dot
-    has three digits (`146.068` = 146068, the Vietnamese display), else a decimal point (`1.5`).
+    `,` present -> the last one is the decimal mark (`1.234,5`; `1,234.5` too); one mark appearing several
+    times groups thousands (`1.234.567`); one mark once with other than three digits after it is a decimal
+    mark (`1.5`, `15,4`, `0.250`); one mark once with exactly three digits after it (`1.250`, `1,250`) is
+    ambiguous and resolved by `convention` (`vi`: `.` groups, `,` decimal; `en`: the reverse); with no
+    convention it raises `AmbiguousNumberError`.
     """
+    if convention not in NUMBER_CONVENTIONS:
+        raise ValueError(f"unknown number convention {convention!r}")
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
     if isinstance(value, int | float):
@@ -90,22 +103,39 @@ def parse_number(value: object) -> float | None:
             sign = -sign
         text = text[1:]
     if "." in text and "," in text:
-        if text.rfind(",") < text.rfind("."):  # 1,234.5 (English display): accept, it is unambiguous
-            text = text.replace(",", "")
-        else:
-            text = text.replace(".", "").replace(",", ".")
-    elif "," in text:
-        text = text.replace(",", ".") if text.count(",") == 1 else text.replace(",", "")
-    elif "." in text:
-        groups = text.split(".")
-        if len(groups) > 2 or all(len(g) == 3 for g in groups[1:]):
-            if not all(len(g) == 3 for g in groups[1:]) or not groups[0]:
+        decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+        whole, _, frac = text.rpartition(decimal)
+        if decimal in whole or not _grouped(whole, group):
+            raise ValueError(f"not a number: {value!r}")
+        text = whole.replace(group, "") + "." + frac
+    elif "." in text or "," in text:
+        mark = "." if "." in text else ","
+        groups = text.split(mark)
+        if len(groups) > 2:
+            if not _grouped(text, mark):
                 raise ValueError(f"not a number: {value!r}")
             text = "".join(groups)
+        elif len(groups[1]) != 3 or not groups[0] or groups[0] == "0" or groups[0].startswith("0"):
+            text = groups[0] + "." + groups[1]      # 1.5, 15,4, 0.250: only a decimal mark fits
+        elif convention is None:
+            raise AmbiguousNumberError(
+                f"ambiguous number {value!r}: {groups[0]}{groups[1]} with '{mark}' grouping thousands, "
+                f"{groups[0]}.{groups[1]} with '{mark}' as the decimal mark")
+        elif (convention == "vi") == (mark == "."):
+            text = groups[0] + groups[1]             # vi: 1.250 = 1250; en: 1,250 = 1250
+        else:
+            text = groups[0] + "." + groups[1]       # vi: 1,250 = 1.25; en: 1.250 = 1.25
     try:
         return sign * float(text)
     except ValueError as exc:  # e.g. "1..2"
         raise ValueError(f"not a number: {value!r}") from exc
+
+
+def _grouped(text: str, mark: str) -> bool:
+    """True for digits grouped by threes with `mark` (`1.234.567`), the first group 1-3 digits."""
+    groups = text.split(mark)
+    return (1 <= len(groups[0]) <= 3 and groups[0].isdigit()
+            and all(len(g) == 3 and g.isdigit() for g in groups[1:]))
 
 
 # Money units: the word(s) before `đồng`, compared without accents (allow-list, source-formats.md §1).
@@ -127,7 +157,8 @@ _MONEY_UNITS: dict[str, float] = {
     "ti": 1e9,
     "1.000.000.000": 1e9,
 }
-_UNIT_LINE = re.compile(r"^(?:đơn vị tính|đvt|don vi tinh|dvt)\s*[:：]\s*(.*)$")
+_UNIT_LINE = re.compile(r"^\(?\s*(?:đơn vị tính|đvt|don vi tinh|dvt)\s*[:：]\s*(.*?)\s*\)?\.?$")
+_BARE_UNIT_LINE = re.compile(r"^\(?\s*(?:đơn vị|don vi)\s*[:：]\s*(.*?)\s*\)?\.?$")
 
 
 def money_factor(unit: object) -> float | None:
@@ -139,10 +170,10 @@ def money_factor(unit: object) -> float | None:
     folded = fold_accents(unit)
     if not folded:
         return None
-    folded = folded.split(" / ")[0].strip()
+    folded = folded.split(" / ")[0].strip().strip("().").strip()
     if folded in ("vnd", "vnđ"):
         return 1.0
-    match = re.match(r"^(.*?)\s*(?:dong|d)\.?$", folded)
+    match = re.match(r"^(.*?)\s*(?:dong|d|vnd)\.?$", folded)
     if not match:
         return None
     word = match.group(1).strip()
@@ -154,15 +185,28 @@ def money_factor(unit: object) -> float | None:
 def parse_unit_line(value: object) -> str | None:
     """The unit named by a `Đơn vị tính: …` / `ĐVT: …` line, or None when the text is not a unit line.
 
-    A bare `Đơn vị: …` names an organisation, not a unit, and is not a unit line.
+    Parentheses and a final full stop around the line are allowed (`(Đơn vị tính: Triệu đồng)`). A bare
+    `Đơn vị: …` usually names an organisation (`Đơn vị: UBND phường …`): it is a unit line only when what
+    follows is a money unit (`Đơn vị: triệu đồng`).
     """
-    match = _UNIT_LINE.match(normalize_label(value))
+    label = normalize_label(value)
+    match = _UNIT_LINE.match(label)
     if not match:
-        return None
-    # return the unit in its original case: cut the same number of characters from the normalised text
+        bare = _BARE_UNIT_LINE.match(label)
+        if not bare:
+            return None
+        try:
+            if money_factor(bare.group(1)) is None:
+                return None
+        except ValueError:
+            return None
+    # return the unit in its original case: the text after the colon, without the closing bracket
     original = normalize_text(value)
     colon = max(original.find(":"), original.find("："))
-    return original[colon + 1 :].strip() if colon >= 0 else match.group(1)
+    unit = original[colon + 1:].strip()
+    if original.startswith("(") and unit.endswith(")"):
+        unit = unit[:-1].strip()
+    return unit.rstrip(".").strip() if unit not in (".",) else ""
 
 
 _DATE_TEXT = re.compile(

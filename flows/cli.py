@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from flows.periods import PeriodError, check_period, periods_between
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="thidua: monthly emulation-target integration for a ward.")
 db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Warehouse administration.")
 app.add_typer(db_app, name="db")
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXIT_USER_ERROR = 2
 EXIT_SOURCES_NEED_ATTENTION = 3
 
@@ -53,32 +53,12 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
-def check_period(value: str) -> str:
-    """Accept ``YYYY-MM`` only."""
-    if not PERIOD_RE.match(value or ""):
-        raise UserError(f"period {value!r} is not a month in the form YYYY-MM (e.g. 2025-08)")
-    return value
-
-
-def periods_between(start: str, end: str) -> list[str]:
-    """Every month from start to end inclusive."""
-    y, m = map(int, check_period(start).split("-"))
-    y2, m2 = map(int, check_period(end).split("-"))
-    if (y, m) > (y2, m2):
-        raise UserError(f"--from {start} is after --to {end}")
-    out = []
-    while (y, m) <= (y2, m2):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
-    return out
-
-
 def _user_errors() -> tuple[type[BaseException], ...]:
     from connectors.errors import ConnectorError
     from expectations.errors import ExpectationsError
     from warehouse.errors import WarehouseError
 
-    return (UserError, ConnectorError, ExpectationsError, WarehouseError, FileNotFoundError)
+    return (UserError, PeriodError, ConnectorError, ExpectationsError, WarehouseError, FileNotFoundError)
 
 
 def friendly(fn):

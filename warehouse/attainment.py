@@ -30,7 +30,10 @@ from sqlalchemy.engine import Engine
 from warehouse import models
 
 ATTAINMENT_COLUMNS = ["target_code", "unit_code", "period", "value", "numerator", "denominator",
-                      "bound_low", "bound_high", "comparison", "status", "inputs", "detail"]
+                      "bound_low", "bound_high", "comparison", "status", "inputs", "detail",
+                      # the outlook for the year (rule set: "outlook for the year" below)
+                      "outlook_value", "outlook_status", "outlook_method", "outlook_detail", "gap_value",
+                      "gap_text"]
 OBSERVATION_READ_COLUMNS = ["indicator_code", "unit_code", "period", "member_code", "value", "numerator",
                             "denominator", "text_value", "load_id", "source_code", "load_period",
                             "source_file", "sheet", "row_number", "column_name", "raw_text"]
@@ -324,6 +327,402 @@ def _measure_of(target: dict) -> dict:
     return measure
 
 
+# --------------------------------------------------------------------------- outlook for the year
+#
+# The rule set (also in warehouse/README.md, "Outlook"):
+#   method   year-to-date flows (a `total` or `growth` over `ytd_sum` months, a growth of a cumulative
+#            year-to-date figure such as REV_YTD, items reaching an annual estimate): the year-end
+#            projection  X_M * P_12 / P_M  where P is the previous year's cumulative profile of the same
+#            figure ("seasonal"); without a complete previous year, the run-rate  X_M * 12 / M
+#            ("run_rate"). Year-to-date rates (a `ratio` over `ytd_sum`): the rate so far ("ytd_rate").
+#            Levels (`latest` ratios, estimates, assessments): the latest value ("latest"). In December
+#            the outlook is the final figure ("final").
+#   status   no_data  - the status so far is no_data;
+#            December - the status so far (the year is closed);
+#            met      - already secured for the year: a year-to-date count that has reached its bound,
+#                       or every item that has reached its annual estimate (year-to-date sums only grow);
+#            not_met  - can no longer be reached: a year-to-date "100%" rate with a failure already in
+#                       the count (a late dossier stays late);
+#            exceeded - the projection (or latest level) lies above a band's upper bound;
+#            on_track - the projection (or latest level) satisfies the comparison;
+#            behind   - it does not (still reachable).
+#   gap      what is still needed between now and December to reach the bound, in the figure's own
+#            unit (VND, visits, items, households…), 0 when nothing more is needed; gap_text says it in
+#            Vietnamese with Vietnamese number formats ("Cần thêm 6.000 lượt khách …").
+
+OUTLOOK_COLUMNS = ["outlook_value", "outlook_status", "outlook_method", "outlook_detail", "gap_value",
+                   "gap_text"]
+# Cumulative year-to-date indicators -> the indicator holding the same period of the previous year.
+YTD_INDICATORS = {"REV_YTD": "REV_PRIOR_YTD"}
+# Indicators in VND (docs/contracts.md): their gaps are written as money.
+MONEY_INDICATORS = frozenset({"REV_MONTH", "REV_YTD", "REV_PRIOR_YTD", "REV_ESTIMATE_STATE",
+                              "REV_ESTIMATE_COUNCIL", "TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV",
+                              "TNBQ"})
+# What an amount of the indicator is, in words (a measure may set `amount_vi` instead).
+AMOUNT_VI = {"REV_YTD": "thu ngân sách", "TGTSP": "giá trị sản phẩm", "TGTSP_NLTS": "giá trị sản phẩm",
+             "TGTSP_CNXD": "giá trị sản phẩm", "TGTSP_TMDV": "giá trị sản phẩm",
+             "TNBQ": "thu nhập bình quân đầu người/năm", "LUOT_KHACH": "lượt khách"}
+# What one unit of a ratio's numerator is (a measure may set `count_unit_vi` instead); (noun, whole?).
+COUNT_UNIT_VI = {"HO_NGHEO": ("hộ nghèo", True), "GDVH": ("hộ gia đình văn hóa", True),
+                 "TDP_VH": ("tổ dân phố đạt danh hiệu", True), "SCHOOL_STANDARD": ("trường đạt chuẩn", True),
+                 "HEALTH_STATION_STANDARD": ("trạm y tế đạt chuẩn", True),
+                 "NUOC_SACH": ("người dùng nước sạch", True),
+                 "CTR_SH": ("tấn rác được thu gom, xử lý", False),
+                 "NVQS_PRESCREEN": ("công dân được sơ tuyển", True),
+                 "DOSSIER_ONLINE": ("hồ sơ tiếp nhận trực tuyến", True),
+                 "DOSSIER_ON_TIME": ("hồ sơ giải quyết đúng hạn", True),
+                 "DOSSIER_FEE_ONLINE": ("hồ sơ thanh toán trực tuyến", True)}
+# For a year-to-date "100%" rate that can no longer be reached: what one failure is.
+FAILURE_VI = {"DOSSIER_ON_TIME": "hồ sơ trễ hạn", "CTR_SH": "tấn rác chưa được thu gom, xử lý",
+              "DOSSIER_ONLINE": "hồ sơ không tiếp nhận trực tuyến",
+              "DOSSIER_FEE_ONLINE": "hồ sơ không thanh toán trực tuyến"}
+
+
+def format_vn(value: float | None, decimals: int = 1) -> str:
+    """A number the Vietnamese way: 1234.5 -> '1.234,5' (thousands '.', decimals ','); None -> ''."""
+    if value is None or _missing(value):
+        return ""
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def _vn_number(value: float) -> str:
+    """Up to 2 decimals, trailing zeros dropped: 8 -> '8', 14.5 -> '14,5', 0.25 -> '0,25'."""
+    text = format_vn(value, 2)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def money_vi(vnd: float, per: str = "") -> str:
+    """An amount of VND in words: 3.2e9 -> '3,2 tỷ đồng', 45e6 -> '45,0 triệu đồng', 800 -> '800 đồng'."""
+    if abs(vnd) >= 1e9:
+        return f"{format_vn(vnd / 1e9, 1)} tỷ đồng{per}"
+    if abs(vnd) >= 1e6:
+        return f"{format_vn(vnd / 1e6, 1)} triệu đồng{per}"
+    return f"{format_vn(vnd, 0)} đồng{per}"
+
+
+@dataclass
+class _Outlook:
+    value: float | None = None
+    status: str = "no_data"
+    method: str | None = None
+    detail: str = ""
+    gap: float | None = None
+    gap_text: str = ""
+
+    def as_dict(self) -> dict:
+        return {"outlook_value": self.value, "outlook_status": self.status, "outlook_method": self.method,
+                "outlook_detail": self.detail, "gap_value": self.gap, "gap_text": self.gap_text}
+
+
+def _value_at(by_ind, indicator: str, year: int, month: int, member: str | None) -> float | None:
+    rows = by_ind.get(indicator)
+    if rows is None:
+        return None
+    rows = rows[(rows["year"] == year) & (rows["month"] == month) & rows["value"].notna()]
+    if member is not None:
+        rows = rows[rows["member_code"] == member]
+    return float(rows["value"].sum()) if not rows.empty else None
+
+
+def _cumulative_profile(by_ind, indicator: str, year: int, month: int, member: str | None):
+    """(P_M, P_12) of a cumulative year-to-date indicator: the previous year through M and in full.
+
+    P_M is the current year's "same period last year" figure (REV_PRIOR_YTD) when there is one, else
+    the previous year's own figure at M; P_12 the previous year's December figure (else, in December,
+    the current report's same-period column). None where missing.
+    """
+    prior_code = YTD_INDICATORS.get(indicator)
+    p_m = _value_at(by_ind, prior_code, year, month, member) if prior_code else None
+    if p_m is None:
+        p_m = _value_at(by_ind, indicator, year - 1, month, member)
+    p_12 = _value_at(by_ind, indicator, year - 1, 12, member)
+    if p_12 is None and prior_code:
+        p_12 = _value_at(by_ind, prior_code, year, 12, member)
+    return p_m, p_12
+
+
+def _monthly_profile(by_ind, indicator: str, year: int, month: int, member: str | None):
+    """(P_M, P_12) of a monthly flow: the previous year's sum through M and over all 12 months
+    (P_12 None unless all 12 months are there)."""
+    rows = by_ind.get(indicator)
+    if rows is None:
+        return None, None
+    rows = rows[(rows["year"] == year - 1) & rows["value"].notna()]
+    if member is not None:
+        rows = rows[rows["member_code"] == member]
+    if rows.empty:
+        return None, None
+    upto = rows[rows["month"] <= month]
+    p_m = float(upto["value"].sum()) if not upto.empty else None
+    p_12 = float(rows["value"].sum()) if set(rows["month"].astype(int)) >= set(range(1, 13)) else None
+    return p_m, p_12
+
+
+def _project(x_m: float, p_m: float | None, p_12: float | None, month: int) -> tuple[float, str, str]:
+    """Year-end projection of a year-to-date amount: seasonal when the previous year's profile is
+    known, else the run-rate. Returns (projection, method, note)."""
+    if p_m and p_12 and p_m > 0:
+        share = p_m / p_12
+        return x_m / share, "seasonal", f"previous year's profile: {share * 100:.1f}% of the year by month {month}"
+    return x_m * 12 / month, "run_rate", f"run-rate x 12/{month} (no complete previous-year profile)"
+
+
+def _needed_count(comparison: str, low, high, num: float, den: float, whole: bool) -> float:
+    """How many more numerator units the ratio needs at the current denominator (or, for
+    ``strictly_below``, how many fewer); 0 when it already holds."""
+    n, d = Fraction(num), Fraction(den)
+    if comparison == "all":
+        need = d - n
+    elif comparison in ("at_least", "band"):
+        target = _bound(low) * d / 100
+        need = (math.ceil(target) if whole else target) - n
+    elif comparison == "strictly_above":
+        target = _bound(low) * d / 100
+        need = ((math.floor(target) + 1) if whole else target) - n
+    elif comparison == "strictly_below":
+        limit = _bound(high) * d / 100
+        highest = (math.ceil(limit) - 1) if whole else limit
+        need = n - highest
+    else:
+        return 0.0
+    return float(max(need, 0))
+
+
+def _count_text(value: float, whole: bool) -> str:
+    return format_vn(value, 0 if whole else 1)
+
+
+def _bound_words(comparison: str, low, high) -> str:
+    if comparison in ("band", "at_least"):
+        return f"{_vn_number(low)}"
+    if comparison == "strictly_above":
+        return f"trên {_vn_number(low)}"
+    if comparison == "strictly_below":
+        return f"dưới {_vn_number(high)}"
+    return "100"
+
+
+def _compare_projection(comparison: str, value: Fraction, low, high) -> str:
+    """on_track / exceeded / behind of a projected (or latest) value against the bound(s)."""
+    if comparison in ("band", "at_least"):
+        holds = value >= _bound(low)
+    elif comparison == "strictly_above":
+        holds = value > _bound(low)
+    elif comparison == "strictly_below":
+        holds = value < _bound(high)
+    elif comparison == "all":
+        holds = value == 100
+    else:
+        raise ValueError(comparison)
+    if not holds:
+        return "behind"
+    return "exceeded" if comparison == "band" and value > _bound(high) else "on_track"
+
+
+def _flow_ref(measure: dict):
+    """For a measure over a year-to-date flow: (indicator, member, 'monthly'|'cumulative'), else None."""
+    override = (measure.get("outlook") or {}).get("method") if isinstance(measure.get("outlook"), dict) else None
+    if override == "level":
+        return None
+    kind = measure["kind"]
+    if kind == "total" and measure.get("window") == "ytd_sum":
+        return measure["indicator"], measure.get("member"), "monthly"
+    if kind == "growth":
+        ref = measure["numerator"]
+        if ref.get("window") == "ytd_sum":
+            return ref["indicator"], ref.get("member"), "monthly"
+        if ref["indicator"] in YTD_INDICATORS:
+            return ref["indicator"], ref.get("member"), "cumulative"
+    if kind == "items_meeting" and measure["actual"]["indicator"] in YTD_INDICATORS:
+        return measure["actual"]["indicator"], None, "cumulative"
+    return None
+
+
+def _outlook(measure: dict, comparison: str, low, high, accumulates: bool, res: _Result, status: str,
+             by_ind: dict, year: int, month: int) -> _Outlook:
+    """The outlook for the year of one target (rule set above)."""
+    if status == "no_data":
+        return _Outlook(status="no_data", detail="no usable figure so far")
+    kind = measure["kind"]
+    if kind == "assessment":
+        out = _Outlook(value=res.value, method="final" if month == 12 else "latest")
+        out.status = status if month == 12 else ("on_track" if res.text_met else "behind")
+        out.gap_text = "" if res.text_met else "Cần khắc phục để giữ vững an ninh, trật tự"
+        return out
+    flow = _flow_ref(measure)
+    if kind == "items_meeting":
+        return _outlook_items(measure, res, status, by_ind, year, month, flow)
+    if kind == "ratio":
+        return _outlook_ratio(measure, comparison, low, high, res, status, month)
+    if kind == "total":
+        return _outlook_total(measure, comparison, low, high, accumulates, res, status, by_ind, year, month,
+                              flow)
+    return _outlook_growth(measure, comparison, low, high, res, status, by_ind, year, month, flow)
+
+
+def _final(out: _Outlook, status: str, value) -> _Outlook:
+    out.status, out.value, out.method = status, value, "final"
+    return out
+
+
+def _outlook_ratio(measure, comparison, low, high, res: _Result, status: str, month: int) -> _Outlook:
+    indicator = measure["indicator"]
+    noun, whole = COUNT_UNIT_VI.get(indicator, ("đơn vị", True))
+    if measure.get("count_unit_vi"):
+        noun = measure["count_unit_vi"]
+    ytd = measure.get("window") == "ytd_sum"
+    out = _Outlook(value=res.value, method="ytd_rate" if ytd else "latest")
+    gap = _needed_count(comparison, low, high, res.numerator, res.denominator, whole)
+    out.gap = gap
+    if month == 12:
+        _final(out, status, res.value)
+    elif ytd and comparison == "all" and res.numerator < res.denominator:
+        # a failure counted in the year to date never leaves it: 100% for the year is out of reach
+        out.status = "not_met"
+        failed = res.denominator - res.numerator
+        what = FAILURE_VI.get(indicator, "trường hợp không đạt")
+        out.gap_text = (f"Không còn khả năng đạt 100% trong năm: lũy kế đã có {_count_text(failed, whole)} "
+                        f"{what}")
+        out.detail = f"{_fmt(failed)} failures already counted in the year to date"
+        return out
+    else:
+        out.status = _compare_projection(comparison, res.exact, low, high)
+        out.detail = "the rate so far, if the remaining months keep it" if ytd else "the latest level holds"
+    if gap <= 0:
+        out.gap_text = "Đã đạt" if out.status in ("met", "exceeded", "on_track") else ""
+    elif comparison == "strictly_below":
+        out.gap_text = f"Cần giảm thêm {_count_text(gap, whole)} {noun} để tỷ lệ {_bound_words(comparison, low, high)}%"
+    else:
+        out.gap_text = (f"Cần thêm {_count_text(gap, whole)} {noun} để đạt "
+                        f"{_bound_words(comparison, low, high)}%")
+    return out
+
+
+def _outlook_total(measure, comparison, low, high, accumulates, res: _Result, status, by_ind, year, month,
+                   flow) -> _Outlook:
+    indicator = measure["indicator"]
+    noun = measure.get("amount_vi") or AMOUNT_VI.get(indicator, "")
+    x = res.value
+    bound = low if low is not None else high
+    gap = max(float(_bound(bound)) - x, 0.0) if bound is not None else None
+    out = _Outlook(gap=gap)
+    if flow is None:
+        out.value, out.method = x, "latest"
+        proj = Fraction(x)
+    else:
+        p_m, p_12 = _monthly_profile(by_ind, indicator, year, month, measure.get("member"))
+        value, out.method, out.detail = _project(x, p_m, p_12, month)
+        out.value = value
+        proj = Fraction(value)
+    if month == 12:
+        _final(out, status, x)
+    elif status in ("met", "exceeded") and accumulates:
+        out.status = status  # a year-to-date count never falls back
+    else:
+        out.status = _compare_projection(comparison, proj, low, high)
+        out.detail += f"; projected year {_fmt(out.value)}"
+    is_money = indicator in MONEY_INDICATORS
+    amount = (lambda v: money_vi(v)) if is_money else (lambda v: format_vn(v, 0))
+    if gap:
+        out.gap_text = f"Cần thêm {amount(gap)} {noun}".rstrip() + " đến hết tháng 12"
+        if out.status == "behind" and out.method in ("seasonal", "run_rate"):
+            out.gap_text += f" (dự báo cả năm {amount(out.value)})"
+    else:
+        out.gap_text = "Đã đạt"
+    return out
+
+
+def _outlook_growth(measure, comparison, low, high, res: _Result, status, by_ind, year, month,
+                    flow) -> _Outlook:
+    indicator = measure["numerator"]["indicator"]
+    noun = measure.get("amount_vi") or AMOUNT_VI.get(indicator, "")
+    x, base = res.numerator, res.denominator
+    out = _Outlook()
+    bound = low if low is not None else high
+    if flow is None:
+        # a level (an annual estimate against last year's): the latest value is the outlook
+        out.value, out.method, proj = res.value, "latest", res.exact
+        needed = float(Fraction(base) * (1 + _bound(bound) / 100)) if bound is not None else None
+        out.detail = "the latest estimate holds"
+    else:
+        _indicator, member, shape = flow
+        if shape == "monthly":
+            p_m, p_12 = _monthly_profile(by_ind, indicator, year, month, member)
+        else:
+            p_m, p_12 = _cumulative_profile(by_ind, indicator, year, month, member)
+        projected, out.method, out.detail = _project(x, p_m, p_12, month)
+        # the base for the year: the previous year in full, or the same run-rate applied to last year
+        base_12 = p_12 if (out.method == "seasonal") else base * 12 / month
+        proj = Fraction(projected) / Fraction(base_12) * 100 - 100
+        out.value = float(proj)
+        needed = float(Fraction(base_12) * (1 + _bound(bound) / 100)) if bound is not None else None
+        out.detail += f"; projected year {_fmt(projected)} against {_fmt(base_12)}"
+        if month == 12:
+            needed = float(Fraction(base) * (1 + _bound(bound) / 100))
+    if month == 12:
+        _final(out, status, res.value)
+    else:
+        out.status = _compare_projection(comparison, proj, low, high)
+    gap = max(needed - x, 0.0) if needed is not None else None
+    out.gap = gap
+    is_money = indicator in MONEY_INDICATORS
+    per = "/người/năm" if indicator == "TNBQ" else ""
+    if gap:
+        amount = money_vi(gap, per) if is_money else format_vn(gap, 1)
+        words = f"{noun} " if noun and indicator != "TNBQ" else ""
+        if flow is None:
+            out.gap_text = f"Cần tăng thêm {amount} để đạt mức tăng {_vn_number(bound)}%"
+        else:
+            out.gap_text = f"Cần thêm {amount} {words}đến hết tháng 12 để đạt mức tăng {_vn_number(bound)}%"
+    else:
+        out.gap_text = "Đã đạt"
+    return out
+
+
+def _outlook_items(measure, res: _Result, status, by_ind, year, month, flow) -> _Outlook:
+    """Items reaching an annual estimate (CT01b): each item's year-to-date projected to December."""
+    indicator = measure["actual"]["indicator"]
+    out = _Outlook(method="seasonal")
+    reach = 0
+    methods = set()
+    gap = 0.0
+    short = []
+    for member, actual, estimate in res.items:
+        a = actual or 0.0
+        gap += max(estimate - a, 0.0)
+        if flow is None:
+            projected, method = a, "latest"
+        else:
+            p_m, p_12 = _cumulative_profile(by_ind, indicator, year, month, member)
+            projected, method, _ = _project(a, p_m, p_12, month)
+        methods.add(method)
+        if Fraction(projected) >= Fraction(estimate):
+            reach += 1
+        else:
+            short.append(member)
+    out.method = "seasonal" if methods == {"seasonal"} else ("run_rate" if "run_rate" in methods else "latest")
+    out.value = 100 * reach / len(res.items) if res.items else None
+    out.gap = gap
+    if month == 12:
+        _final(out, status, res.value)
+    elif status == "met":
+        out.status = "met"  # every item has reached its annual estimate: year-to-date sums only grow
+    else:
+        out.status = "on_track" if not short else "behind"
+        out.detail = f"{reach}/{len(res.items)} items projected to reach their estimate"
+        if short:
+            out.detail += "; projected short: " + ", ".join(short)
+    missing = sum(1 for _, a, e in res.items if (a or 0.0) < e)
+    if gap:
+        out.gap_text = f"Cần thu thêm {money_vi(gap)} ở {missing} khoản thu chưa đạt dự toán"
+        if short and month < 12:
+            out.gap_text += f" (dự báo chưa đạt: {', '.join(short)})"
+    else:
+        out.gap_text = "Đã đạt"
+    return out
+
+
 def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_code: str,
                      period: str) -> pd.DataFrame:
     """Judge every target at the end of ``period`` from the unit's observations (pure function).
@@ -374,10 +773,11 @@ def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_cod
                 detail += f"; on pace for {month}/12 of the year"
             else:
                 status = "behind"
+        outlook = _outlook(measure, comparison, low, high, accumulates, res, status, by_indicator, year, month)
         out.append({"target_code": target["target_code"], "unit_code": str(unit_code), "period": period,
                     "value": value, "numerator": res.numerator, "denominator": res.denominator,
                     "bound_low": low, "bound_high": high, "comparison": comparison, "status": status,
-                    "inputs": _inputs(res.used), "detail": detail})
+                    "inputs": _inputs(res.used), "detail": detail, **outlook.as_dict()})
     return pd.DataFrame(out, columns=ATTAINMENT_COLUMNS)
 
 
@@ -433,7 +833,9 @@ def read_targets(engine: Engine, plan_year: int, unit_code: str) -> pd.DataFrame
 
 
 _CONTENT_FIELDS = ("value", "numerator", "denominator", "bound_low", "bound_high", "comparison", "status",
-                   "detail")
+                   "detail", "outlook_value", "outlook_status", "outlook_method", "outlook_detail", "gap_value",
+                   "gap_text")
+_NUMERIC_FIELDS = ("value", "numerator", "denominator", "bound_low", "bound_high", "outlook_value", "gap_value")
 
 
 def _canonical_inputs(inputs) -> str:
@@ -447,7 +849,7 @@ def _canonical_inputs(inputs) -> str:
 
 
 def _content_hash(row: dict, inputs_json: str) -> str:
-    doc = {k: (_num(row.get(k)) if k in ("value", "numerator", "denominator", "bound_low", "bound_high")
+    doc = {k: (_num(row.get(k)) if k in _NUMERIC_FIELDS
                else (None if _missing(row.get(k)) else str(row.get(k))))
            for k in _CONTENT_FIELDS}
     doc["inputs"] = json.loads(inputs_json)
@@ -455,12 +857,15 @@ def _content_hash(row: dict, inputs_json: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _latest_snapshots(conn, plan_id: int | None, unit_code: str, period: str) -> dict:
-    """{(plan_id, target_code): row} of the latest snapshot per target."""
+def _latest_snapshots(conn, plan_id: int | None, unit_code: str, period: str,
+                      as_of: dt.datetime | None = None) -> dict:
+    """{(plan_id, target_code): row} of the latest snapshot per target (evaluated at or before as_of)."""
     a = models.attainment_evaluations
     query = sa.select(a).where(a.c.unit_code == str(unit_code), a.c.period == period)
     if plan_id is not None:
         query = query.where(a.c.plan_id == plan_id)
+    if as_of is not None:
+        query = query.where(a.c.evaluated_at <= _utc(as_of))
     query = query.order_by(a.c.evaluated_at, a.c.evaluation_id)
     latest = {}
     for row in conn.execute(query).mappings():
@@ -468,13 +873,32 @@ def _latest_snapshots(conn, plan_id: int | None, unit_code: str, period: str) ->
     return latest
 
 
+def _utc(moment: dt.datetime | dt.date) -> dt.datetime:
+    """A timestamp in UTC; a naive one is taken as UTC; a date means the end of that day (UTC)."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time.max)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _year_closed(conn, plan_id: int, unit_code: str, year: int) -> bool:
+    """True when the year's December was already judged for the unit (the year is final)."""
+    a = models.attainment_evaluations
+    query = sa.select(sa.func.count()).select_from(a).where(
+        a.c.plan_id == plan_id, a.c.unit_code == str(unit_code), a.c.period == f"{year:04d}-12")
+    return conn.execute(query).scalar_one() > 0
+
+
 def save_evaluations(engine: Engine, plan_id: int, evaluations: pd.DataFrame,
-                     flow_run_id: str | None) -> int:
+                     flow_run_id: str | None, evaluated_at: dt.datetime | None = None) -> int:
     """Keep a dated snapshot of each evaluation whose result or inputs changed (bulk, one transaction).
 
-    A snapshot identical to the target's latest one (same value, counts, bounds, status, detail and
-    input loads) adds no row, so re-running a month is harmless; a correction adds a new snapshot and
-    keeps the old one.
+    A snapshot identical to the target's latest one (same value, counts, bounds, status, outlook,
+    detail and input loads) adds no row, so re-running a month is harmless; a correction adds a new
+    snapshot and keeps the old one. A new snapshot of a target that already had one, once the year's
+    December has been judged, is flagged ``is_restatement`` (December is final; this changes it).
+
+    Args:
+        evaluated_at: the snapshot's date (default now, UTC); tests and replays pass their own.
 
     Returns:
         The number of new snapshot rows.
@@ -482,11 +906,12 @@ def save_evaluations(engine: Engine, plan_id: int, evaluations: pd.DataFrame,
     if evaluations.empty:
         return 0
     a = models.attainment_evaluations
-    now = dt.datetime.now(dt.UTC)
+    now = _utc(evaluated_at) if evaluated_at is not None else dt.datetime.now(dt.UTC)
     new_rows = []
     with engine.begin() as conn:
         for (unit_code, period), group in evaluations.groupby(["unit_code", "period"], sort=False):
             latest = _latest_snapshots(conn, plan_id, unit_code, period)
+            closed = _year_closed(conn, plan_id, unit_code, int(str(period)[:4]))
             known = {(r["target_code"], r["inputs_fingerprint"]) for r in conn.execute(
                 sa.select(a.c.target_code, a.c.inputs_fingerprint)
                 .where(a.c.plan_id == plan_id, a.c.unit_code == str(unit_code), a.c.period == period)
@@ -512,27 +937,46 @@ def save_evaluations(engine: Engine, plan_id: int, evaluations: pd.DataFrame,
                     "status": rec["status"],
                     "detail": None if _missing(rec.get("detail")) else str(rec["detail"]),
                     "inputs_json": inputs_json, "inputs_fingerprint": fingerprint,
+                    "outlook_value": _num(rec.get("outlook_value")),
+                    "outlook_status": _text(rec.get("outlook_status")),
+                    "outlook_method": _text(rec.get("outlook_method")),
+                    "outlook_detail": _text(rec.get("outlook_detail")),
+                    "gap_value": _num(rec.get("gap_value")), "gap_text": _text(rec.get("gap_text")),
+                    "is_restatement": bool(closed and previous is not None),
                 })
         if new_rows:
             conn.execute(a.insert(), new_rows)
     return len(new_rows)
 
 
-def read_attainment(engine: Engine, unit_code: str, period: str) -> pd.DataFrame:
+def _text(value) -> str | None:
+    return None if _missing(value) else str(value)
+
+
+READ_EXTRA_COLUMNS = ["name_vi", "display_unit", "plan_id", "evaluated_at", "evaluation_id", "is_restatement"]
+
+
+def read_attainment(engine: Engine, unit_code: str, period: str,
+                    as_of: dt.datetime | dt.date | None = None) -> pd.DataFrame:
     """The latest snapshot of every target for the unit at the end of ``period``.
+
+    Args:
+        as_of: read the judgement as it stood then ("October as reported on 3 Nov"): the latest
+            snapshot evaluated at or before this moment (a date means the end of that day, UTC; a
+            naive datetime is UTC). Default: the current judgement.
 
     Returns:
         The columns of ``ATTAINMENT_COLUMNS`` (``inputs`` parsed back to a list of dicts), plus
-        ``name_vi``, ``display_unit``, ``plan_id``, ``evaluated_at``, ``evaluation_id``; sorted by
-        target_code; empty when the period was never evaluated.
+        ``name_vi``, ``display_unit``, ``plan_id``, ``evaluated_at``, ``evaluation_id``,
+        ``is_restatement``; sorted by target_code; empty when the period was never evaluated (by then).
     """
     t = models.targets
-    extra = ["name_vi", "display_unit", "plan_id", "evaluated_at", "evaluation_id"]
+    extra = READ_EXTRA_COLUMNS
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table(models.attainment_evaluations.name):
             # a warehouse that was never migrated has evaluated nothing
             return pd.DataFrame(columns=ATTAINMENT_COLUMNS + extra)
-        latest = _latest_snapshots(conn, None, unit_code, period)
+        latest = _latest_snapshots(conn, None, unit_code, period, as_of)
         names = {(r.plan_id, r.target_code): (r.name_vi, r.display_unit) for r in conn.execute(
             sa.select(t.c.plan_id, t.c.target_code, t.c.name_vi, t.c.display_unit)
             .where(t.c.plan_id.in_({k[0] for k in latest} or {-1})))}
@@ -542,6 +986,50 @@ def read_attainment(engine: Engine, unit_code: str, period: str) -> pd.DataFrame
         rows.append({**{c: row[c] for c in ATTAINMENT_COLUMNS if c != "inputs"},
                      "inputs": json.loads(row["inputs_json"]), "name_vi": name_vi,
                      "display_unit": display_unit, "plan_id": row["plan_id"],
-                     "evaluated_at": row["evaluated_at"], "evaluation_id": row["evaluation_id"]})
+                     "evaluated_at": _utc(row["evaluated_at"]), "evaluation_id": row["evaluation_id"],
+                     "is_restatement": bool(row["is_restatement"])})
     frame = pd.DataFrame(rows, columns=ATTAINMENT_COLUMNS + extra)
     return frame.sort_values("target_code", kind="stable").reset_index(drop=True)
+
+
+HISTORY_COLUMNS = ["evaluation_id", "target_code", "unit_code", "period", "evaluated_at", "revision",
+                   "is_latest", "is_restatement", "value", "numerator", "denominator", "status",
+                   "outlook_value", "outlook_status", "gap_value", "gap_text", "detail", "inputs", "flow_run_id"]
+
+
+def read_attainment_history(engine: Engine, unit_code: str, period: str,
+                            target_code: str | None = None) -> pd.DataFrame:
+    """Every snapshot of the unit's judgements of ``period`` (optionally one target), oldest first.
+
+    Returns:
+        The columns of ``HISTORY_COLUMNS``: ``revision`` numbers the snapshots of a target from 1,
+        ``is_latest`` marks the current one, ``is_restatement`` those added after the year was closed.
+    """
+    a = models.attainment_evaluations
+    query = (sa.select(a).where(a.c.unit_code == str(unit_code), a.c.period == period)
+             .order_by(a.c.target_code, a.c.evaluated_at, a.c.evaluation_id))
+    if target_code is not None:
+        query = query.where(a.c.target_code == target_code)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    out, count = [], {}
+    for row in rows:
+        count[row["target_code"]] = count.get(row["target_code"], 0) + 1
+        out.append({**{c: row.get(c) for c in HISTORY_COLUMNS if c in row},
+                    "evaluated_at": _utc(row["evaluated_at"]), "revision": count[row["target_code"]],
+                    "is_restatement": bool(row["is_restatement"]), "inputs": json.loads(row["inputs_json"])})
+    for rec in out:
+        rec["is_latest"] = rec["revision"] == count[rec["target_code"]]
+    return pd.DataFrame(out, columns=HISTORY_COLUMNS)
+
+
+def read_attainment_series(engine: Engine, unit_code: str, year: int, through_period: str) -> pd.DataFrame:
+    """The current judgement of every target for each month of ``year`` up to ``through_period``
+    (for trend charts): ``read_attainment`` of each month, concatenated (months never judged are absent).
+    """
+    last = int(through_period[5:7]) if int(through_period[:4]) == int(year) else 12
+    frames = [read_attainment(engine, unit_code, f"{int(year):04d}-{m:02d}") for m in range(1, last + 1)]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=ATTAINMENT_COLUMNS + READ_EXTRA_COLUMNS)
+    return pd.concat(frames, ignore_index=True)

@@ -244,3 +244,23 @@ def record_rejected_delivery(engine: Engine, *, source_code: str, unit_code: str
         if validation is not None:
             conn.execute(models.validation_results.insert(), [_validation_row(load_id, validation)])
     return int(load_id)
+
+
+def read_active_loads(engine: Engine, unit_code: str, period: str) -> pd.DataFrame:
+    """The deliveries in force for a (unit, period): one row per source with a `loaded` load.
+
+    Columns: ``source_code, load_id, fingerprint, file_name, rows_loaded, finished_at``. A source with no
+    row here has delivered nothing usable for that month yet (missing, or only quarantined deliveries).
+    """
+    loads = models.loads
+    query = (sa.select(loads.c.source_code, loads.c.load_id, loads.c.fingerprint, loads.c.file_name,
+                       loads.c.rows_loaded, loads.c.finished_at)
+             .where(loads.c.unit_code == unit_code, loads.c.period == period, loads.c.status == "loaded")
+             .order_by(loads.c.source_code))
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(loads.name):
+            return pd.DataFrame(columns=["source_code", "load_id", "fingerprint", "file_name", "rows_loaded",
+                                         "finished_at"])
+        return pd.DataFrame(conn.execute(query).mappings().all(),
+                            columns=["source_code", "load_id", "fingerprint", "file_name", "rows_loaded",
+                                     "finished_at"])

@@ -196,6 +196,15 @@ class AttainmentEvaluation(Base):
     detail: Mapped[str | None] = mapped_column(sa.Text)
     inputs_json: Mapped[str] = mapped_column(sa.Text)
     inputs_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    # the outlook for the year (warehouse/README.md, "Outlook"); migration 0003
+    outlook_value: Mapped[float | None] = mapped_column(sa.Double)
+    outlook_status: Mapped[str | None] = mapped_column(sa.String(16))
+    outlook_method: Mapped[str | None] = mapped_column(sa.String(16))
+    outlook_detail: Mapped[str | None] = mapped_column(sa.Text)
+    gap_value: Mapped[float | None] = mapped_column(sa.Double)
+    gap_text: Mapped[str | None] = mapped_column(sa.Text)
+    # a snapshot added after the year was closed (a December snapshot already existed): a restatement
+    is_restatement: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(), default=False)
 
 
 class Alert(Base):

@@ -192,5 +192,9 @@ def test_format_is_sniffed_not_taken_from_the_extension(tmp_path):
     html = tmp_path / "h.xls"
     html.write_text("<html><table><tr><td>1</td></tr></table></html>", encoding="utf-8")
     assert sniff_format(html) == "html"
-    with pytest.raises(BadInputError, match="expected an Excel workbook"):
-        Workbook(html)
+    with Workbook(html) as book:  # an HTML table saved as .xls is read as one sheet per table
+        assert book.sheet_names == ["Table 1"] and book.grid("Table 1").rows == [["1"]]
+    junk = tmp_path / "j.xls"
+    junk.write_bytes(b"\x00\x01\x02 not a spreadsheet")
+    with pytest.raises(BadInputError, match="found 'a unknown file', expected an Excel workbook"):
+        Workbook(junk)

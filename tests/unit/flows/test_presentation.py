@@ -7,8 +7,8 @@ from datetime import UTC
 
 import pytest
 
-from flows.cli import UserError, check_period, periods_between
 from flows.monthly_close import previous_period
+from flows.periods import PeriodError, check_period, periods_between
 from flows.presentation import format_bound, format_number, neutralise_formula
 
 
@@ -34,13 +34,13 @@ def test_format_bound_words():
 
 @pytest.mark.parametrize("bad", ["2025-13", "2025-8", "25-08", "2025/08", "", "2025-00"])
 def test_bad_periods_are_refused(bad):
-    with pytest.raises(UserError, match="YYYY-MM"):
+    with pytest.raises(PeriodError, match="YYYY-MM"):
         check_period(bad)
 
 
 def test_periods_between_crosses_a_year():
     assert periods_between("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
-    with pytest.raises(UserError):
+    with pytest.raises(PeriodError):
         periods_between("2025-02", "2024-11")
 
 

@@ -1,0 +1,189 @@
+"""Rules every dataset shares: the observations frame's shape and keys, value ranges, period rules and
+history rules against the warehouse (year to date never decreases; no 100× jumps).
+
+History is a plain DataFrame the flow reads from the warehouse (earlier observations of the same
+source, active loads only); this package never touches the database.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from expectations.checks import (
+    Check,
+    DeliveryContext,
+    TableVerdict,
+    between,
+    columns_present,
+    derived,
+    in_set,
+    no_unknown_columns,
+    not_null,
+    table_rule,
+    unique,
+)
+
+OBSERVATION_COLUMNS = [
+    "indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
+    "text_value", "source_file", "sheet", "row_number", "column_name", "raw_text",
+]
+# Observations whose value is a percentage (0–100).
+RATE_INDICATORS = ["DOSSIER_ONLINE", "DOSSIER_ON_TIME", "DOSSIER_FEE_ONLINE", "HEALTH_STATION_STANDARD",
+                   "NVQS_PRESCREEN", "SCHOOL_STANDARD", "HO_NGHEO", "GDVH", "TDP_VH", "NUOC_SACH", "CTR_SH"]
+SPIKE_FACTOR = 100.0
+
+
+def observation_checks(indicators: list[str], unit_code: str, period: str) -> list[Check]:
+    """Shape, keys and ranges of the observations frame of any source."""
+    o = "observations"
+    return [
+        columns_present("obs.columns_present", o, OBSERVATION_COLUMNS,
+                        "Có đủ các cột quan sát", "All observation columns are present"),
+        no_unknown_columns("obs.no_unknown_columns", o, OBSERVATION_COLUMNS,
+                           "Không có cột quan sát lạ", "No unknown observation columns"),
+        table_rule("obs.not_empty", _not_empty, "Có ít nhất một số liệu", "At least one figure",
+                   frame=o),
+        not_null("obs.indicator_not_null", "indicator_code", "Mã chỉ tiêu không được trống",
+                 "Indicator code is not empty", frame=o),
+        in_set("obs.indicator_known", "indicator_code", indicators,
+               "Mã chỉ tiêu thuộc danh mục của nguồn", "Indicator code belongs to the source", frame=o),
+        in_set("obs.unit_matches", "unit_code", [unit_code], "Đúng đơn vị hành chính của lần giao nộp",
+               "Unit code is the delivery's unit", frame=o),
+        in_set("obs.period_matches", "period", [period], "Đúng kỳ báo cáo của lần giao nộp",
+               "Period is the delivery's period", frame=o),
+        unique("obs.key_unique", ["indicator_code", "unit_code", "period", "member_code"],
+               "Không trùng chỉ tiêu × đơn vị × kỳ × thành phần",
+               "No duplicate indicator × unit × period × member", frame=o),
+        between("obs.numerator_not_negative", "numerator", 0, None, "Tử số không âm",
+                "Numerator is not negative", frame=o),
+        between("obs.denominator_not_negative", "denominator", 0, None, "Mẫu số không âm",
+                "Denominator is not negative", frame=o),
+        derived("obs.numerator_within_denominator", _numerator_within_denominator,
+                "Tử số không vượt mẫu số (vd. trực tuyến ≤ tổng số, đã sơ tuyển ≤ kế hoạch)",
+                "Numerator does not exceed denominator (e.g. online ≤ total, screened ≤ planned)",
+                frame=o, column="numerator"),
+        between("obs.rate_0_100", "value", 0, 100, "Tỷ lệ phần trăm trong khoảng 0–100",
+                "Rates lie between 0 and 100", frame=o,
+                condition=f"indicator_code in {[i for i in RATE_INDICATORS if i in indicators]!r}"),
+    ]
+
+
+def period_checks() -> list[Check]:
+    """The delivery's period: the one named in the file, and not in the future."""
+    return [
+        table_rule("period.title_matches", _title_matches, "Kỳ ghi trên biểu khớp với kỳ giao nộp",
+                   "The period in the file's title matches the delivery's period"),
+        table_rule("period.not_future", _period_not_future, "Kỳ báo cáo không nằm trong tương lai",
+                   "The delivery's period is not in the future"),
+    ]
+
+
+def ytd_never_decreases(indicators: list[str], field: str = "value", severity: str = "error") -> Check:
+    """A year-to-date figure is at least last month's (same year), member by member."""
+
+    def fn(ctx: DeliveryContext) -> pd.Series:
+        obs = ctx.observations
+        out = pd.Series(True, index=obs.index)
+        prev = _previous_month(ctx.period)
+        if prev[:4] != ctx.period[:4] or ctx.history.empty:
+            return out
+        before = _history_values(ctx.history, prev, field)
+        for idx, row in obs[obs["indicator_code"].isin(indicators)].iterrows():
+            old = before.get((row["indicator_code"], _member(row["member_code"])))
+            new = row[field]
+            if _finite(old) and _finite(new) and new < old - _tolerance(old):
+                out[idx] = False
+        return out
+
+    return derived("history.ytd_never_decreases", fn,
+                   "Số lũy kế từ đầu năm không được giảm so với tháng trước",
+                   "The year-to-date figure never decreases from last month", frame="observations",
+                   column=field, severity=severity)
+
+
+def no_spikes(indicators: list[str], severity: str = "warning") -> Check:
+    """A figure is not 100× or 1/100× its same month last year or its neighbouring months."""
+
+    def fn(ctx: DeliveryContext) -> pd.Series:
+        obs = ctx.observations
+        out = pd.Series(True, index=obs.index)
+        if ctx.history.empty:
+            return out
+        refs = [_shift(ctx.period, -12), _shift(ctx.period, -1), _shift(ctx.period, 1)]
+        tables = [_history_values(ctx.history, p, "value") for p in refs]
+        for idx, row in obs[obs["indicator_code"].isin(indicators)].iterrows():
+            new = row["value"]
+            if not _finite(new) or new == 0:
+                continue
+            key = (row["indicator_code"], _member(row["member_code"]))
+            for table in tables:
+                old = table.get(key)
+                if _finite(old) and old != 0:
+                    ratio = abs(new / old)
+                    if ratio >= SPIKE_FACTOR or ratio <= 1 / SPIKE_FACTOR:
+                        out[idx] = False
+        return out
+
+    return derived("history.no_spikes", fn,
+                   "Số liệu không gấp 100 lần hoặc bằng 1/100 cùng kỳ năm trước hay tháng liền kề",
+                   "A figure is not 100× or 1/100× its same month last year or its neighbouring months",
+                   frame="observations", column="value", severity=severity)
+
+
+# helpers -----------------------------------------------------------------------------------------
+
+
+def _not_empty(ctx: DeliveryContext) -> TableVerdict:
+    n = len(ctx.observations)
+    return TableVerdict(n > 0, found=f"{n} rows", expected="at least 1 row")
+
+
+def _numerator_within_denominator(ctx: DeliveryContext) -> pd.Series:
+    obs = ctx.observations
+    num = pd.to_numeric(obs["numerator"], errors="coerce")
+    den = pd.to_numeric(obs["denominator"], errors="coerce")
+    return ~(num > den + 1e-9)
+
+
+def _title_matches(ctx: DeliveryContext) -> TableVerdict:
+    if ctx.declared_period is None:
+        return TableVerdict(True, found="no period in the file", expected=ctx.period)
+    return TableVerdict(ctx.declared_period == ctx.period, found=ctx.declared_period, expected=ctx.period)
+
+
+def _period_not_future(ctx: DeliveryContext) -> TableVerdict:
+    this_month = f"{ctx.today.year:04d}-{ctx.today.month:02d}"
+    return TableVerdict(ctx.period <= this_month, found=ctx.period, expected=f"a month up to {this_month}")
+
+
+def _member(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _finite(value) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _tolerance(reference: float) -> float:
+    # Figures are written with one decimal in their file unit; allow float noise, never a real drop.
+    return max(abs(reference) * 1e-9, 1e-6)
+
+
+def _shift(period: str, months: int) -> str:
+    y, m = int(period[:4]), int(period[5:7])
+    index = y * 12 + (m - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _previous_month(period: str) -> str:
+    return _shift(period, -1)
+
+
+def _history_values(history: pd.DataFrame, period: str, field: str) -> dict:
+    rows = history[history["period"] == period]
+    return {(r["indicator_code"], _member(r["member_code"])): r[field] for _, r in rows.iterrows()}

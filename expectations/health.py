@@ -1,0 +1,91 @@
+"""Expectations of the health station's workbook: the criteria sheet and the military pre-screening form.
+
+Cross-field rules: an appraised score never exceeds its criterion's maximum; screened ≤ planned (the
+NVQS_PRESCREEN numerator within its denominator, shared rule) and removed ≤ screened. History: the
+campaign's screened count never decreases within a year.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from expectations.checks import (
+    Check,
+    DeliveryContext,
+    between,
+    columns_present,
+    dates_not_after,
+    derived,
+    in_set,
+    no_unknown_columns,
+    not_null,
+    unique,
+)
+from expectations.common import ytd_never_decreases
+
+INDICATORS = ["HEALTH_STATION_STANDARD", "NVQS_PRESCREEN"]
+REQUIRED = ["table", "ma_tram", "tieu_chi_so", "ket_luan", "source_file", "sheet", "row_number"]
+OPTIONAL = ["stt", "ten_tram", "ten_tieu_chi", "diem_chuan", "diem_tu_cham", "diem_tham_dinh",
+            "so_qd_cong_nhan", "ngay_qd", "raw_cells", "is_met", "item_code", "tt", "noi_dung", "ket_qua",
+            "ghi_chu"]
+CRITERIA = "table == 'tieu_chi'"
+FORM = "table == 'mau_2a'"
+
+
+def _score_within_maximum(ctx: DeliveryContext) -> pd.Series:
+    rec = ctx.records
+    out = pd.Series(True, index=rec.index)
+    for col in ("diem_tham_dinh", "diem_tu_cham"):
+        if col in rec.columns and "diem_chuan" in rec.columns:
+            score = pd.to_numeric(rec[col], errors="coerce")
+            top = pd.to_numeric(rec["diem_chuan"], errors="coerce")
+            out &= ~(score > top)
+    return out
+
+
+def _removed_within_screened(ctx: DeliveryContext) -> pd.Series:
+    rec = ctx.records
+    out = pd.Series(True, index=rec.index)
+    if "item_code" not in rec.columns or "ket_qua" not in rec.columns:
+        return out
+    form = rec[rec["table"] == "mau_2a"]
+    by_item = {str(k): v for k, v in zip(form["item_code"], pd.to_numeric(form["ket_qua"], errors="coerce"),
+                                         strict=False)}
+    screened = by_item.get("so_da_so_tuyen")
+    removed_rows = form[form["item_code"].astype(str).isin(["so_loai_ra", "so_du_dieu_kien"])]
+    if screened is not None and pd.notna(screened):
+        for idx, row in removed_rows.iterrows():
+            value = pd.to_numeric(row["ket_qua"], errors="coerce")
+            if pd.notna(value) and value > screened:
+                out[idx] = False
+    return out
+
+
+def checks() -> list[Check]:
+    """The health dataset's rules."""
+    return [
+        columns_present("health.columns_present", "records", REQUIRED,
+                        "Biểu y tế có đủ các cột bắt buộc", "The health workbook has every required column"),
+        no_unknown_columns("health.no_unknown_columns", "records", REQUIRED + OPTIONAL,
+                           "Biểu y tế không có cột lạ", "The health workbook has no unknown column"),
+        not_null("health.station_not_null", "ma_tram", "Mỗi tiêu chí có mã trạm",
+                 "Every criterion row has a station code", condition=CRITERIA),
+        unique("health.criterion_unique", ["ma_tram", "tieu_chi_so"], "Không trùng tiêu chí của một trạm",
+               "No criterion listed twice for a station", condition=CRITERIA),
+        in_set("health.conclusion_known", "ket_luan", ["Đạt", "Chưa đạt"], "Kết luận là 'Đạt' hoặc 'Chưa đạt'",
+               "Conclusion is 'Đạt' or 'Chưa đạt'", condition=CRITERIA),
+        between("health.score_not_negative", "diem_tham_dinh", 0, None, "Điểm thẩm định không âm",
+                "Appraised score is not negative", condition=CRITERIA),
+        derived("health.score_within_maximum", _score_within_maximum,
+                "Điểm tự chấm/thẩm định không vượt điểm chuẩn", "Scores do not exceed the criterion's maximum",
+                column="diem_tham_dinh"),
+        between("health.count_not_negative", "ket_qua", 0, None, "Số người không âm (Mẫu 2a)",
+                "Head counts are not negative (form 2a)", condition=FORM),
+        derived("health.removed_within_screened", _removed_within_screened,
+                "Số đủ điều kiện và số loại ra không vượt số đã sơ tuyển",
+                "Eligible and removed do not exceed screened", column="ket_qua"),
+        dates_not_after("health.decision_not_future", "ngay_qd", "period_end",
+                        "Ngày quyết định công nhận không sau kỳ báo cáo",
+                        "No recognition decision dated after the month"),
+        ytd_never_decreases(["NVQS_PRESCREEN"], field="numerator"),
+    ]

@@ -1,0 +1,86 @@
+"""Expectations of the tax office's budget-revenue workbook (`Thu NSNN`): records and observations.
+
+Cross-field rules: the total row equals section I, section I equals the sum of items 1–9 (within the
+rounding of one decimal of a million VND per item), and no item's month figure exceeds its year to date.
+History: year to date never decreases within a year; no 100× jumps.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from expectations.checks import (
+    Check,
+    DeliveryContext,
+    between,
+    columns_present,
+    derived,
+    no_unknown_columns,
+    not_null,
+    unique,
+)
+from expectations.common import no_spikes, ytd_never_decreases
+
+INDICATORS = ["REV_MONTH", "REV_YTD", "REV_PRIOR_YTD", "REV_ESTIMATE_STATE", "REV_ESTIMATE_COUNCIL"]
+REQUIRED = ["stt", "member_code", "level", "parent_code", "label", "th_thang_vnd", "luy_ke_vnd",
+            "cung_ky_vnd", "source_file", "sheet", "row_number"]
+OPTIONAL = ["ma_muc", "du_toan_phap_lenh_vnd", "du_toan_hdnd_vnd", "tl_so_du_toan_pct",
+            "tl_so_cung_ky_pct", "ghi_chu", "raw_cells"]
+MONEY = ["du_toan_phap_lenh_vnd", "du_toan_hdnd_vnd", "th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd"]
+# Half a unit of the last written decimal (0.1 million VND) per summed item.
+ROUNDING_VND = 50_000.0
+
+
+def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
+    rec = ctx.records
+    out = pd.Series(True, index=rec.index)
+    codes = rec["member_code"].astype(str)
+    for idx, row in rec.iterrows():
+        code = str(row["member_code"])
+        if code == "TONG":
+            children = rec[codes == "I"]
+        elif code == "I":
+            children = rec[rec["parent_code"].astype(str) == "I"]
+        else:
+            continue
+        if children.empty:
+            continue
+        tolerance = ROUNDING_VND * max(len(children), 1) + 1.0
+        for col in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd"):
+            if col not in rec.columns or pd.isna(row[col]):
+                continue
+            total = pd.to_numeric(children[col], errors="coerce").fillna(0).sum()
+            if abs(float(row[col]) - total) > tolerance:
+                out[idx] = False
+    return out
+
+
+def _month_within_ytd(ctx: DeliveryContext) -> pd.Series:
+    rec = ctx.records
+    month = pd.to_numeric(rec["th_thang_vnd"], errors="coerce")
+    ytd = pd.to_numeric(rec["luy_ke_vnd"], errors="coerce")
+    return ~(month > ytd + ROUNDING_VND)
+
+
+def checks() -> list[Check]:
+    """The tax dataset's rules (records, then observations, then history)."""
+    return [
+        columns_present("tax.columns_present", "records", REQUIRED, "Biểu thu NSNN có đủ các cột bắt buộc",
+                        "The revenue sheet has every required column"),
+        no_unknown_columns("tax.no_unknown_columns", "records", REQUIRED + OPTIONAL,
+                           "Biểu thu NSNN không có cột lạ", "The revenue sheet has no unknown column"),
+        not_null("tax.member_not_null", "member_code", "Mỗi dòng có mã khoản thu (STT)",
+                 "Every row has a revenue line code (STT)"),
+        unique("tax.member_unique", ["member_code"], "Không trùng khoản thu", "No duplicate revenue line"),
+        *[between(f"tax.{col}_not_negative", col, 0, None, f"Số tiền không âm ({col})",
+                  f"Amounts are not negative ({col})", severity="warning") for col in MONEY],
+        derived("tax.parent_equals_children", _parent_equals_children,
+                "Dòng tổng bằng tổng các dòng chi tiết (TỔNG = I = mục 1–9, sai số làm tròn)",
+                "Parent rows equal the sum of their children (TOTAL = I = items 1–9, within rounding)",
+                column="th_thang_vnd"),
+        derived("tax.month_within_ytd", _month_within_ytd,
+                "Thực hiện tháng không vượt lũy kế từ đầu năm", "The month's figure does not exceed the "
+                "year to date", column="th_thang_vnd"),
+        ytd_never_decreases(["REV_YTD"]),
+        no_spikes(["REV_MONTH", "REV_YTD"]),
+    ]
