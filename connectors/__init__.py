@@ -39,9 +39,9 @@ class SourceSpec:
 SOURCES: dict[str, SourceSpec] = {
     "tax": SourceSpec("tax", "file", tax.read_tax_workbook, tax.observations_from_tax,
                       "bao-cao-thu-nsnn-{period}.xlsx", "Báo cáo thu NSNN trên địa bàn"),
-    "public_service": SourceSpec("public_service", "api", public_service.read_dossier_export,
+    "public_service": SourceSpec("public_service", "api", public_service.read_public_service_export,
                                  public_service.observations_from_public_service, "ho-so-{period}.json",
-                                 "Hồ sơ TTHC một cửa (API; exports .json/.csv)"),
+                                 "Hồ sơ TTHC một cửa (API; exports .json/.csv; Biểu 06 .xlsx)"),
     "health": SourceSpec("health", "file", health.read_health_workbook, health.observations_from_health,
                          "y-te-{period}.xlsx", "Trạm y tế: tiêu chí quốc gia, sơ tuyển NVQS"),
     "education": SourceSpec("education", "file", education.read_education_workbook,

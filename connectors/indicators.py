@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +104,12 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
             rows.append(observation(code, unit_code, period, value=float(flag), text_value=canonical, **lineage))
             continue
         value = _number(rec, column, file, label)
+        if value is None and meaning.get("sum_of"):
+            # a formula cell saved without its result (a template filled by a script): the sum it stands for
+            parts = [by_code.get(code_) for code_ in meaning["sum_of"]]
+            numbers = [None if r is None else _number(r, column, file, label) for r in parts]
+            if all(n is not None for n in numbers):
+                value = round(sum(numbers), 4)
         if kind == "money":
             if value is not None:
                 try:
@@ -126,6 +133,9 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
             num, den = parts
             if value is None and num is None and den is None:
                 continue
+            if value is None and num is not None and den:
+                # the % formula saved without its result: ROUND(_TS / _MS * 100, 2), half away from zero
+                value = float(Decimal(repr(num * 100 / den)).quantize(Decimal("0.01"), ROUND_HALF_UP))
             numerator_rec = by_code.get(meaning.get("numerator"))
             if numerator_rec is not None:
                 # A rate's facts are its numerator and denominator: point the lineage at the numerator

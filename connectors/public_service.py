@@ -30,6 +30,7 @@ import requests
 from connectors.errors import BadInputError, SchemaDriftError
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.rest import JsonGetter
+from connectors.textfile import decode_text, sniff_delimiter
 from connectors.vn import normalize_text, parse_bool, parse_datetime, parse_number, period_bounds
 
 SOURCE = "public_service"
@@ -255,7 +256,7 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     data = path.read_bytes()
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    text = decode_text(data, file=path.name, source=SOURCE)[0].lstrip("\ufeff") if data else ""
     stripped = text.lstrip()
     items: list[tuple[dict, dict]] = []
     if stripped.startswith(("{", "[")):
@@ -270,7 +271,7 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
                                 expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}")
         numbered = enumerate(rows, start=1)
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
         headers = [normalize_text(h) for h in reader.fieldnames or []]
         reader.fieldnames = headers
         wanted = [f for f in REQUIRED_FIELDS if f not in headers]
@@ -318,7 +319,10 @@ def observations_from_public_service(records: pd.DataFrame, unit_code: str, peri
       date(NgayKetThucXuLy) <= date(NgayHenTra) / finished in the month. No due date = not on time.
     - FEE_ONLINE: received in the month with a fee > 0 and DuocThanhToanTrucTuyen / received with a fee > 0.
     A month without dossiers gives 0 / 0 with no value (a ratio over nothing is not 0 %).
+    Records of a Biểu 06 aggregate report (`read_bieu06_workbook`) go to `observations_from_bieu06`.
     """
+    if "da_gq_tong" in records.columns:
+        return observations_from_bieu06(records, unit_code, period)
     period_bounds(period)
     received = _month_mask(records["ngay_tiep_nhan"], period)
     finished = _month_mask(records["ngay_ket_thuc_xu_ly"], period) & records["ngay_tu_choi"].isna()
@@ -340,3 +344,132 @@ def observations_from_public_service(records: pd.DataFrame, unit_code: str, peri
                                 denominator=den, source_file=_lineage_source(records, den_mask),
                                 sheet=None, row_number=None, column_name=field, raw_text=None))
     return observation_frame(rows)
+
+
+# ------------------------------------------------------------------ Biểu số 06/VPCP/KSTT (aggregate)
+BIEU06_COLUMNS = ("nhan_tong", "nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc", "da_gq_tong",
+                  "da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han")
+_TOTAL_ROW = re.compile(r"^(tong so|tong cong|cong)\b")
+_RANGE = re.compile(r"từ ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*đến ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _report_period(preamble: list[str]) -> tuple[str | None, str | None]:
+    """(period, range text) from `(Từ ngày 01/08/2025 đến ngày 31/08/2025)`; period None unless one whole month."""
+    for text in preamble:
+        match = _RANGE.search(text.casefold())
+        if not match:
+            continue
+        d1, m1, y1, d2, m2, y2 = map(int, match.groups())
+        shown = f"Từ ngày {d1:02d}/{m1:02d}/{y1} đến ngày {d2:02d}/{m2:02d}/{y2}"
+        period = f"{y1:04d}-{m1:02d}"
+        try:
+            first, last = period_bounds(period)
+        except ValueError:
+            return None, shown
+        whole = (y1, m1, d1) == (first.year, first.month, first.day) and (y2, m2, d2) == (
+            last.year, last.month, last.day)
+        return (period if whole else None), shown
+    return None, None
+
+
+def read_bieu06_workbook(path: str | Path) -> pd.DataFrame:
+    """The rows of a Biểu số 06/VPCP/KSTT workbook: `stt, linh_vuc, nhan_*, da_gq_*, dang_gq_*` (counts),
+    `is_total` (the `Tổng số` row) + lineage. `records.attrs["period"]` is the month the report covers.
+
+    Raises:
+        BadInputError: the workbook does not fit the layout, or a row's parts do not add up to its total
+            (nhận: tổng = trực tuyến + trực tiếp/BCCI + từ kỳ trước; đã giải quyết: tổng = trước + đúng + quá hạn).
+    """
+    from connectors.excel import read_workbook
+    from connectors.layout import load_layout
+    from connectors.vn import fold_accents
+
+    path = Path(path)
+    table = read_workbook(path, load_layout(SOURCE))["bieu_06"]
+    records = table.records
+    records = records[records["linh_vuc"].notna()].reset_index(drop=True)
+    records["is_total"] = [bool(_TOTAL_ROW.match(fold_accents(x))) and not (s or "").strip()
+                           for x, s in zip(records["linh_vuc"], records["stt"].fillna(""), strict=True)]
+    labels = table.column_labels
+    for rec in records.to_dict("records"):
+        for total, parts in (("nhan_tong", ("nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc")),
+                             ("da_gq_tong", ("da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han"))):
+            values = [rec[c] for c in (total, *parts)]
+            if any(pd.isna(v) for v in values):
+                continue
+            if values[0] != sum(values[1:]):
+                raise BadInputError(
+                    file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
+                    column=labels[total], found=(rec.get("raw_cells") or {}).get(total),
+                    expected=f"the sum of its parts, {sum(values[1:]):g} (" + " + ".join(labels[c] for c in parts)
+                             + ")")
+    period, shown = _report_period(table.preamble)
+    records.attrs.update(table.records.attrs)
+    records.attrs["period"] = period or table.period
+    records.attrs["period_text"] = shown
+    records.attrs["record_kind"] = "bieu06"
+    return records
+
+
+def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """DOSSIER_ONLINE and DOSSIER_ON_TIME from a Biểu 06 report (no DOSSIER_FEE_ONLINE: it has no fee column).
+
+    The `Tổng số` row is used; without one, the top-level rows (Roman sections when there are any, else the
+    whole-number STT rows) are added up, never a parent together with its children.
+    - ONLINE: trực tuyến / (trực tuyến + trực tiếp, dịch vụ bưu chính): received in the period (not `từ kỳ trước`).
+    - ON_TIME: (trước hạn + đúng hạn) / đã giải quyết tổng số.
+
+    Raises:
+        BadInputError: the report covers another period than `period`, or no row can serve as the total.
+    """
+    from connectors.excel import column_label
+
+    period_bounds(period)
+    file = str(records["source_file"].iloc[0]) if len(records) else "?"
+    sheet = records["sheet"].iloc[0] if len(records) else None
+    found = records.attrs.get("period")
+    if found != period:
+        raise BadInputError(file=file, source=SOURCE, sheet=sheet,
+                            found=records.attrs.get("period_text") or "no period line",
+                            expected=f"a report 'Từ ngày … đến ngày …' covering exactly {period}")
+    totals = records[records["is_total"].astype(bool)]
+    if len(totals):
+        rows = totals.iloc[[-1]]
+    else:
+        stt = records["stt"].fillna("").map(lambda x: normalize_text(x).rstrip("."))
+        roman = stt.str.fullmatch(r"[IVXL]+")
+        rows = records[roman] if roman.any() else records[stt.str.fullmatch(r"\d+")]
+    if rows.empty:
+        raise BadInputError(file=file, source=SOURCE, sheet=sheet, column=column_label(records, "linh_vuc"),
+                            found=[x for x in records["linh_vuc"]][:5],
+                            expected="a 'Tổng số' row or numbered rows (STT 1, 2 … or I, II …)")
+    sums = {c: float(rows[c].sum(min_count=1)) for c in BIEU06_COLUMNS}
+    first = rows.iloc[0]
+    raw = first.get("raw_cells") or {}
+    single = len(rows) == 1
+    out = []
+    for code, num, den, column in (
+        ("DOSSIER_ONLINE", sums["nhan_truc_tuyen"], sums["nhan_truc_tuyen"] + sums["nhan_truc_tiep_bcci"],
+         "nhan_truc_tuyen"),
+        ("DOSSIER_ON_TIME", sums["da_gq_truoc_han"] + sums["da_gq_dung_han"], sums["da_gq_tong"],
+         "da_gq_truoc_han"),
+    ):
+        out.append(observation(code, unit_code, period, value=ratio_percent(num, den), numerator=num,
+                               denominator=den, source_file=first["source_file"], sheet=first["sheet"],
+                               row_number=int(first["row_number"]) if single else None,
+                               column_name=column_label(records, column),
+                               raw_text=raw.get(column) if single else None))
+    return observation_frame(out)
+
+
+def read_public_service_export(path: str | Path) -> pd.DataFrame:
+    """Any public-service file delivery: a dossier export (JSON, CSV in UTF-8/UTF-16) or a Biểu 06 workbook.
+
+    Told apart by the bytes (a workbook or an HTML table is Biểu 06). Feed the result to
+    `observations_from_public_service`, which handles both shapes.
+    """
+    from connectors.excel import sniff_format
+
+    if sniff_format(path) in ("xlsx", "xls", "ods", "html"):
+        return read_bieu06_workbook(path)
+    return read_dossier_export(path)

@@ -1,8 +1,14 @@
-"""Run a suite over a DataFrame with Great Expectations 1.x and say what failed, row by row.
+"""Run a suite over one delivery with Great Expectations 1.x (one GX run) and say what failed, row by row.
 
-GX returns a failed result instead of raising; `validate` turns it into a `ValidationReport` and
-`raise_on_failure` raises `ValidationFailed` when an error-level expectation failed. One ephemeral GX
-context per process (its setup cost is paid once); analytics and progress bars are off.
+The delivery's two frames (the connector's records and the observations) are stacked into one batch
+with a ``_frame`` column; each expectation is restricted to its frame by a pandas ``row_condition``.
+Derived rules (cross-field, uniqueness, history, dates) are computed with pandas into marker columns of
+that same batch, which GX checks too, so a delivery costs one GX validation whatever its size.
+Table-level rules (columns present, no unknown columns, the period) are judged before the run.
+
+GX returns a failed result instead of raising; `validate_delivery` turns it into a `ValidationReport`
+and `raise_on_failure` raises `ValidationFailed` when an error-level rule failed. One ephemeral GX
+context per process; analytics and progress bars are off.
 """
 
 from __future__ import annotations
@@ -10,30 +16,43 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
+from expectations.checks import Check, DeliveryContext
 from expectations.errors import ValidationFailed
-from expectations.suites import Check
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # GX announces its temporary docs folder at INFO on every new context; operators do not need it.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_SAMPLE_ROWS = 20
-_LINEAGE = ["source_file", "sheet", "row_number", "column_name", "raw_text"]
+_LINEAGE = ["source_file", "sheet", "row_number"]
+_RECORD_KEYS = ["member_code", "ma_ho_so", "ma_truong", "ma_tram", "ma_chi_tieu", "item_code", "label",
+                "ten_truong", "chi_tieu"]
 
 
 @dataclass
 class FailedCheck:
-    """One expectation that did not hold, with up to 20 offending rows and where they came from."""
+    """One rule that did not hold, with up to 20 offending rows and where they came from.
 
+    ``samples`` are dicts with ``frame, source_file, sheet, row_number, column_name, raw_text, found`` and
+    the row's key (indicator/member, dossier id, school code …); table-level rules have none but say
+    what was ``found`` and ``expected``.
+    """
+
+    rule_id: str
     expectation: str
     kwargs: dict
     severity: str
     description_vi: str
+    description_en: str
+    frame: str
     unexpected_count: int | None
     samples: list[dict] = field(default_factory=list)
+    found: str = ""
+    expected: str = ""
 
 
 @dataclass
@@ -43,38 +62,60 @@ class ValidationReport:
     suite_name: str
     evaluated_count: int
     failed: list[FailedCheck]
+    source_code: str = ""
+    unit_code: str = ""
+    period: str = ""
+    rows_checked: dict = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    checked_at: str = ""
 
     @property
     def success(self) -> bool:
-        """True when no error-level expectation failed (warnings load and flag)."""
+        """True when no error-level rule failed (warnings load and flag)."""
         return not any(f.severity == "error" for f in self.failed)
 
     @property
     def failed_count(self) -> int:
-        """How many expectations failed (errors and warnings)."""
+        """How many rules failed (errors and warnings)."""
         return len(self.failed)
 
+    @property
+    def errors(self) -> list[FailedCheck]:
+        """The failed error-level rules (those that block the load)."""
+        return [f for f in self.failed if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[FailedCheck]:
+        """The failed warning-level rules (loaded and flagged)."""
+        return [f for f in self.failed if f.severity == "warning"]
+
     def summary(self) -> str:
-        """One paragraph naming each failed rule and its first offending row."""
+        """One paragraph naming each failed rule and its first offending row (file, sheet, row, column)."""
         if not self.failed:
             return f"{self.suite_name}: all {self.evaluated_count} checks passed"
-        parts = []
-        for f in self.failed:
-            where = ""
-            if f.samples:
-                s = f.samples[0]
-                where = (f" (first at file {s.get('source_file')}, sheet {s.get('sheet')!r}, "
-                         f"row {s.get('row_number')}, column {s.get('column_name')!r}, "
-                         f"found {s.get('raw_text')!r})")
-            n = "" if f.unexpected_count is None else f"{f.unexpected_count} row(s) "
-            parts.append(f"[{f.severity}] {f.description_vi or f.expectation}: {n}failed{where}")
-        return f"{self.suite_name}: " + "; ".join(parts)
+        return f"{self.suite_name}: " + "; ".join(describe_failure(f) for f in self.failed)
 
     def to_dict(self) -> dict:
         """A JSON-ready summary, stored in the warehouse's validation_results."""
-        return {"suite_name": self.suite_name, "success": self.success,
+        return {"suite_name": self.suite_name, "success": self.success, "source_code": self.source_code,
+                "unit_code": self.unit_code, "period": self.period, "checked_at": self.checked_at,
                 "evaluated_count": self.evaluated_count, "failed_count": self.failed_count,
+                "error_count": len(self.errors), "warning_count": len(self.warnings),
+                "rows_checked": dict(self.rows_checked), "skipped": list(self.skipped),
                 "failed": [asdict(f) for f in self.failed]}
+
+
+def describe_failure(f: FailedCheck) -> str:
+    """`[error] rule-id (description): N row(s) failed (first at file …, sheet …, row …, column …, found …)`."""
+    where = ""
+    if f.samples:
+        s = f.samples[0]
+        where = (f" (first at file {s.get('source_file')}, sheet {s.get('sheet')!r}, row {s.get('row_number')}, "
+                 f"column {s.get('column_name')!r}, found {s.get('raw_text')!r})")
+    elif f.found or f.expected:
+        where = f" (found {f.found}; expected {f.expected})"
+    n = "" if f.unexpected_count is None else f"{f.unexpected_count} row(s) "
+    return f"[{f.severity}] {f.rule_id} ({f.description_vi or f.expectation}): {n}failed{where}"
 
 
 _context = None
@@ -94,49 +135,196 @@ def _gx_context():
     return _context
 
 
-def _to_expectation(check: Check, index: int):
-    import great_expectations as gx
+def _plain(v):
+    if v is None:
+        return None
+    if isinstance(v, dict | list):
+        return v
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, pd.Timestamp | datetime | date):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
-    cls = getattr(gx.expectations, check.expectation)
-    return cls(**check.kwargs, meta={"severity": check.severity, "index": index})
+
+def _sample(ctx: DeliveryContext, check: Check, frame: str, row: pd.Series) -> dict:
+    out = {"frame": frame, **{c: _plain(row.get(c)) for c in _LINEAGE}}
+    if frame == "observations":
+        out.update(indicator_code=_plain(row.get("indicator_code")), member_code=_plain(row.get("member_code")),
+                   column_name=_plain(row.get("column_name")), raw_text=_plain(row.get("raw_text")))
+        if check.column:
+            out["found"] = _plain(row.get(check.column))
+    else:
+        labels = ctx.records.attrs.get("column_labels") or {}
+        raw_cells = row.get("raw_cells")
+        column = check.column
+        out["column_name"] = labels.get(column, column) if column else None
+        found = _plain(row.get(column)) if column else None
+        raw = raw_cells.get(column) if isinstance(raw_cells, dict) and column else None
+        out["raw_text"] = raw if raw not in (None, "") else (None if found is None else str(found))
+        out["found"] = found
+        for key in _RECORD_KEYS:
+            if key in row.index and _plain(row.get(key)) is not None:
+                out["key"] = f"{key}={_plain(row.get(key))}"
+                break
+    return out
+
+
+def validate_delivery(*, source_code: str, unit_code: str, period: str, observations: pd.DataFrame,
+                      records: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
+                      today: date | None = None, declared_period: str | None = None,
+                      checks: list[Check] | None = None) -> ValidationReport:
+    """Run the dataset's suite over one delivery in one GX validation and report every failure.
+
+    Args:
+        source_code, unit_code, period: the delivery's identity (the suite is chosen by source).
+        observations: the observations a load would write.
+        records: the connector's records (lineage columns, ``raw_cells``, ``attrs["column_labels"]``).
+        history: earlier observations of the same source (active loads of nearby months), or None.
+        today: the local date for "no future dates" (default: today, UTC).
+        declared_period: the month named in the file's title, when it has one.
+        checks: the suite; default `expectations.suites.build_suite(source_code, unit_code, period)`.
+
+    Returns:
+        The `ValidationReport` (``success`` is False when an error-level rule failed).
+    """
+    from expectations.suites import build_suite
+
+    checks = build_suite(source_code, unit_code, period) if checks is None else checks
+    ctx = DeliveryContext(
+        observations=observations.reset_index(drop=True),
+        records=(records if records is not None else pd.DataFrame()).reset_index(drop=True),
+        history=_history(history, period),
+        source_code=source_code, unit_code=unit_code, period=period,
+        today=today or datetime.now(UTC).date(), declared_period=declared_period)
+    if records is not None:
+        ctx.records.attrs = dict(records.attrs)
+    return _run(ctx, checks, f"{source_code}:{unit_code}:{period}")
 
 
 def validate(df: pd.DataFrame, checks: list[Check], suite_name: str) -> ValidationReport:
-    """Run `checks` over `df` (one GX run for the whole delivery) and report every failure.
+    """Run the observation-frame rules of `checks` over an observations frame alone (no records)."""
+    parts = suite_name.split(":")
+    ctx = DeliveryContext(observations=df.reset_index(drop=True), records=pd.DataFrame(),
+                          history=pd.DataFrame(columns=["indicator_code", "member_code", "period", "value",
+                                                        "numerator"]),
+                          source_code=parts[0], unit_code=parts[1] if len(parts) > 1 else "",
+                          period=parts[2] if len(parts) > 2 else "", today=datetime.now(UTC).date())
+    return _run(ctx, [c for c in checks if c.frame == "observations"], suite_name)
 
-    Args:
-        df: the delivery's observations (or records) with lineage columns.
-        checks: the suite, from `expectations.suites.build_suite`.
-        suite_name: a name for the report, e.g. ``"tax:10549:2025-08"``.
-    """
+
+def _history(history: pd.DataFrame | None, period: str) -> pd.DataFrame:
+    cols = ["indicator_code", "member_code", "period", "value", "numerator"]
+    if history is None or history.empty:
+        return pd.DataFrame(columns=cols)
+    frame = history.reindex(columns=cols)
+    return frame[frame["period"] != period].reset_index(drop=True)
+
+
+def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> ValidationReport:
     import great_expectations as gx
 
-    ctx, batch_definition = _gx_context()
-    suite = gx.ExpectationSuite(name=suite_name)
-    for i, check in enumerate(checks):
-        suite.add_expectation(_to_expectation(check, i))
-    # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
-    frame = df.reset_index(drop=True)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
     failed: list[FailedCheck] = []
-    for r in result.results:
-        if r.success:
+    skipped: list[str] = []
+    frames = {"observations": ctx.observations, "records": ctx.records}
+    offsets = {"observations": 0, "records": len(ctx.observations)}
+    blocked_frames = set()
+    # 1. Table-level rules (shape first: rules that read a missing column are skipped, not crashed).
+    for check in checks:
+        if check.kind != "table":
             continue
-        index = int(r.expectation_config.meta["index"])
-        check = checks[index]
-        rows = (r.result or {}).get("unexpected_index_list") or []
-        samples = []
-        for row in rows[:MAX_SAMPLE_ROWS]:
-            if isinstance(row, dict):  # multi-column expectations report dicts
-                row = row.get("index", None)
-            if isinstance(row, int) and 0 <= row < len(frame):
-                rec = frame.iloc[row]
-                samples.append({c: _plain(rec.get(c)) for c in [*_LINEAGE, "indicator_code", "member_code"]
-                                if c in frame.columns})
-        failed.append(FailedCheck(check.expectation, check.kwargs, check.severity, check.description_vi,
-                                  (r.result or {}).get("unexpected_count"), samples))
-    return ValidationReport(suite_name, len(checks), failed)
+        verdict = check.table(ctx)
+        if not verdict.ok:
+            failed.append(FailedCheck(check.rule_id, "table", {}, check.severity, check.description_vi,
+                                      check.description_en, check.frame, None, [], verdict.found,
+                                      verdict.expected))
+            if check.rule_id.endswith("columns_present"):
+                blocked_frames.add(check.frame)
+    # 2. One batch: both frames stacked, plus one marker column per derived rule.
+    batch = pd.concat([ctx.observations.assign(_frame="observations"),
+                       ctx.records.drop(columns=["raw_cells"], errors="ignore").assign(_frame="records")],
+                      ignore_index=True)
+    _, batch_definition = _gx_context()
+    # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
+    suite = gx.ExpectationSuite(name=f"{suite_name}:{datetime.now(UTC).timestamp()}")
+    planned: dict[int, Check] = {}
+    for i, check in enumerate(checks):
+        if check.kind == "table":
+            continue
+        frame = frames[check.frame]
+        if frame.empty or check.frame in blocked_frames:
+            skipped.append(check.rule_id)
+            continue
+        kwargs = dict(check.kwargs)
+        if check.kind == "derived":
+            try:
+                marks = check.derive(ctx).reindex(frame.index).fillna(True).astype(bool)
+            except KeyError:  # a column the rule needs is missing; the schema rule says so
+                skipped.append(check.rule_id)
+                continue
+            column = f"_ok_{i}"
+            batch[column] = True
+            batch.loc[marks.index + offsets[check.frame], column] = marks.to_numpy()
+            kwargs = {"column": column, "value_set": [True]}
+            expectation = "ExpectColumnValuesToBeInSet"
+        else:
+            if kwargs.get("column") not in frame.columns:
+                skipped.append(check.rule_id)
+                continue
+            expectation = check.expectation
+            if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(
+                    batch[kwargs["column"]]):
+                # Mixed columns (an empty cell is None) compare as numbers; the connector owns the types.
+                numeric = f"_num_{i}"
+                batch[numeric] = pd.to_numeric(batch[kwargs["column"]], errors="coerce")
+                kwargs["column"] = numeric
+        condition = f'_frame == "{check.frame}"' + (f" and ({check.condition})" if check.condition else "")
+        cls = getattr(gx.expectations, expectation)
+        suite.add_expectation(cls(**kwargs, row_condition=condition, condition_parser="pandas",
+                                  meta={"index": i}))
+        planned[i] = check
+    if planned:
+        gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": batch})
+        result = gx_batch.validate(suite, result_format={"result_format": "COMPLETE"})
+        for r in result.results:
+            if r.success:
+                continue
+            check = planned[int(r.expectation_config.meta["index"])]
+            rows = (r.result or {}).get("unexpected_index_list") or []
+            samples = []
+            for row in rows[:MAX_SAMPLE_ROWS]:
+                if isinstance(row, dict):
+                    row = row.get("index")
+                if isinstance(row, int) and 0 <= row < len(batch):
+                    frame_rows = frames[check.frame]
+                    local = row - offsets[check.frame]
+                    samples.append(_sample(ctx, check, check.frame, frame_rows.iloc[local]))
+            count = (r.result or {}).get("unexpected_count")
+            found = ""
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                found = str(r.exception_info.get("exception_message"))[:300]
+            failed.append(FailedCheck(check.rule_id, check.expectation, _json_kwargs(check), check.severity,
+                                      check.description_vi, check.description_en, check.frame, count, samples,
+                                      found))
+    order = {c.rule_id: n for n, c in enumerate(checks)}
+    failed.sort(key=lambda f: order.get(f.rule_id, 0))
+    return ValidationReport(suite_name, len(checks), failed, ctx.source_code, ctx.unit_code, ctx.period,
+                            {"observations": len(ctx.observations), "records": len(ctx.records)}, skipped,
+                            datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _json_kwargs(check: Check) -> dict:
+    out = {k: v for k, v in check.kwargs.items()}
+    if check.condition:
+        out["condition"] = check.condition
+    return out
 
 
 def raise_on_failure(report: ValidationReport) -> ValidationReport:
@@ -144,18 +332,3 @@ def raise_on_failure(report: ValidationReport) -> ValidationReport:
     if not report.success:
         raise ValidationFailed(report)
     return report
-
-
-def _plain(v):
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v

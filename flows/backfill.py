@@ -40,13 +40,17 @@ def find_pending_sources(unit_code: str, period: str) -> dict[str, str]:
     engine = wh_db.make_engine(settings.warehouse_url)
     try:
         wh_db.upgrade(settings.warehouse_url)
-        loaded = set(wh_load.read_active_loads(engine, unit_code, period)["source_code"])
+        active = wh_load.read_active_loads(engine, unit_code, period)
     finally:
         engine.dispose()
+    loaded = dict(zip(active["source_code"], active["fingerprint"]))
     pending = {}
     for source in tasks.ALL_SOURCES:
         folder = settings.inbox_dir / unit_code / source / period
-        if folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")) \
+            if folder.is_dir() else []
+        # A file whose content is already the delivery in force is not news (same SHA-256).
+        if any(tasks.sha256_file(p) != loaded.get(source) for p in files):
             pending[source] = "new delivery"
         elif source not in loaded:
             pending[source] = "missing"

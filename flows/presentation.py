@@ -21,6 +21,16 @@ STATUS_VI = {
     "no_data": "Chưa có số liệu",
 }
 
+# the outlook for the year uses the same vocabulary, read as a forecast (warehouse/README.md, "Outlook")
+OUTLOOK_VI = {
+    "met": "Đã đạt",
+    "exceeded": "Dự kiến vượt",
+    "on_track": "Dự kiến đạt",
+    "behind": "Nguy cơ không đạt",
+    "not_met": "Không đạt",
+    "no_data": "Chưa đủ số liệu",
+}
+
 COMPARISON_VI = {
     "band": "từ {low} đến {high}",
     "at_least": "≥ {low}",
@@ -31,7 +41,8 @@ COMPARISON_VI = {
 }
 
 ATTAINMENT_FIELDS = ["target_code", "unit_code", "period", "value", "numerator", "denominator",
-                     "bound_low", "bound_high", "comparison", "status", "inputs", "detail"]
+                     "bound_low", "bound_high", "comparison", "status", "inputs", "detail",
+                     "outlook_value", "outlook_status", "outlook_method", "gap_value", "gap_text"]
 
 
 def _missing(value) -> bool:
@@ -64,7 +75,7 @@ def _pad(text: str, width: int) -> str:
 
 def attainment_table(attainment: pd.DataFrame, name_width: int = 48) -> str:
     """A plain-text table of the attainment of every target, Vietnamese labels and numbers."""
-    header = ["Mã", "Chỉ tiêu", "Kết quả", "Tử số / Mẫu số", "Ngưỡng", "Đánh giá"]
+    header = ["Mã", "Chỉ tiêu", "Kết quả", "Tử số / Mẫu số", "Ngưỡng", "Đánh giá", "Dự báo cả năm"]
     rows = []
     for rec in attainment.sort_values("target_code").to_dict("records"):
         name = rec.get("name_vi") or ""
@@ -79,12 +90,24 @@ def attainment_table(attainment: pd.DataFrame, name_width: int = 48) -> str:
             ratio = f"{format_number(rec['numerator'], 0)} / {format_number(rec['denominator'], 0)}"
         rows.append([rec["target_code"], name, value, ratio,
                      format_bound(rec["comparison"], rec["bound_low"], rec["bound_high"]),
-                     STATUS_VI.get(rec["status"], rec["status"])])
+                     STATUS_VI.get(rec["status"], rec["status"]), outlook_cell(rec, decimals)])
     widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "-+-".join("-" * w for w in widths)
     out = [" | ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)), line]
     out += [" | ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=False)) for r in rows]
     return "\n".join(out)
+
+
+def outlook_cell(rec: dict, decimals: int = 2) -> str:
+    """'Dự kiến đạt (111.828)': the outlook status in words and the projected figure ('' when absent)."""
+    status = rec.get("outlook_status")
+    if _missing(status) or not status:
+        return ""
+    label = OUTLOOK_VI.get(status, str(status))
+    value = rec.get("outlook_value")
+    if rec.get("comparison") == "qualitative" or _missing(value):
+        return label
+    return f"{label} ({format_number(value, decimals)})"
 
 
 def _json_value(value):
@@ -114,7 +137,7 @@ def attainment_csv(attainment: pd.DataFrame) -> str:
     frame = pd.DataFrame(attainment_records(attainment), columns=ATTAINMENT_FIELDS)
     frame["inputs"] = frame["inputs"].map(lambda v: json.dumps(v, ensure_ascii=False))
     # Text from sources must never run as a formula in a spreadsheet.
-    for col in ("detail",):
+    for col in ("detail", "gap_text"):
         frame[col] = frame[col].map(neutralise_formula)
     return frame.to_csv(index=False)
 

@@ -110,7 +110,10 @@ def prepare_warehouse(warehouse_url: str, catalogue_path: Path) -> dict:
 def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
                        period: str) -> Path | Rejection | None:
     """The delivered file in ``<inbox>/<unit>/<source>/<period>/``, None when nothing arrived, or a
-    Rejection when the folder is ambiguous (two files)."""
+    Rejection when the folder is ambiguous (two files) or the file's name is refused by
+    `connectors.inbox.check_delivery_path` (``..``, control or odd characters)."""
+    from connectors.inbox import check_delivery_path
+
     folder = inbox_dir / unit_code / source_code / period
     if not folder.is_dir():
         return None
@@ -122,6 +125,10 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
         return Rejection(f"{source_code} {period}: {len(files)} files in {folder} ({names}); expected "
                          f"exactly one delivery per source and month: move the outdated one out of the inbox",
                          is_bad_input=False)
+    try:
+        check_delivery_path(inbox_dir, files[0].relative_to(inbox_dir).as_posix())
+    except BadInputError as exc:
+        return Rejection(str(exc), is_bad_input=True, path=files[0])
     return files[0]
 
 

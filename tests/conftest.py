@@ -16,6 +16,7 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_PATH = REPO_ROOT / "catalogue" / "ke-hoach-2025-10549.yaml"

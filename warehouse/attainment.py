@@ -552,13 +552,23 @@ def _outlook(measure: dict, comparison: str, low, high, accumulates: bool, res: 
         return out
     flow = _flow_ref(measure)
     if kind == "items_meeting":
-        return _outlook_items(measure, res, status, by_ind, year, month, flow)
-    if kind == "ratio":
-        return _outlook_ratio(measure, comparison, low, high, res, status, month)
-    if kind == "total":
-        return _outlook_total(measure, comparison, low, high, accumulates, res, status, by_ind, year, month,
-                              flow)
-    return _outlook_growth(measure, comparison, low, high, res, status, by_ind, year, month, flow)
+        out = _outlook_items(measure, res, status, by_ind, year, month, flow)
+    elif kind == "ratio":
+        out = _outlook_ratio(measure, comparison, low, high, res, status, month)
+    elif kind == "total":
+        out = _outlook_total(measure, comparison, low, high, accumulates, res, status, by_ind, year, month,
+                             flow)
+    else:
+        out = _outlook_growth(measure, comparison, low, high, res, status, by_ind, year, month, flow)
+    if month == 12 and out.gap:
+        # the year is closed: what was needed is now a shortfall
+        for lead in ("Cần thu thêm ", "Cần tăng thêm ", "Cần giảm thêm ", "Cần thêm "):
+            if out.gap_text.startswith(lead):
+                rest = out.gap_text[len(lead):].replace(" đến hết tháng 12", "")
+                verb = "Còn vượt " if lead == "Cần giảm thêm " else "Còn thiếu "
+                out.gap_text = verb + rest
+                break
+    return out
 
 
 def _final(out: _Outlook, status: str, value) -> _Outlook:
