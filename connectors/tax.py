@@ -43,6 +43,7 @@ def _outline(records: pd.DataFrame, file: str) -> pd.DataFrame:
     codes, levels, parents = [], [], []
     section: str | None = None
     item: str | None = None
+    sub: str | None = None  # the current `a`, `b` sub-item: dashes hang under it (outline A › I › 1 › a › -)
     dash_count: dict[str, int] = {}
     level_of: dict[str, int] = {}
     for stt, label, row, sheet in zip(records["stt"], records["label"], records["row_number"],
@@ -57,6 +58,7 @@ def _outline(records: pd.DataFrame, file: str) -> pd.DataFrame:
                                                            "'TỔNG THU NSNN TRÊN ĐỊA BÀN'")
         elif re.fullmatch(r"[A-Z]+", marker) and (_ROMAN.match(marker) or len(marker) == 1):
             section = item = marker
+            sub = None
             # the total equals section I (revenue collected in the ward); II (transfers) stands apart
             code, level, parent = marker, 1, ("TONG" if marker == "I" and "TONG" in codes else None)
         elif _ARABIC.match(marker):
@@ -65,12 +67,13 @@ def _outline(records: pd.DataFrame, file: str) -> pd.DataFrame:
             code = base + marker
             level = (1 if section else 0) + len(parts)
             parent = base + ".".join(parts[:-1]) if len(parts) > 1 else section
-            item = code
+            item, sub = code, None
         elif _LETTER.match(marker):
             anchor = item or section or "TONG"
             code, level, parent = f"{anchor}.{marker}", level_of.get(anchor, 0) + 1, anchor
+            sub = code
         elif marker in ("-", "+", "*", "–"):
-            anchor = item or section or "TONG"
+            anchor = sub or item or section or "TONG"
             dash_count[anchor] = dash_count.get(anchor, 0) + 1
             code, level, parent = f"{anchor}.-{dash_count[anchor]}", level_of.get(anchor, 0) + 1, anchor
         else:

@@ -25,7 +25,7 @@ INDICATORS = ["TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV", "TNBQ", "HO_NGH
               "LUOT_KHACH", "NUOC_SACH", "CTR_SH", "ANTT"]
 MONTHS = [f"thang_{m}" for m in range(1, 13)]
 REQUIRED = ["stt", "ma_chi_tieu", "chi_tieu", *MONTHS, "source_file", "sheet", "row_number"]
-OPTIONAL = ["don_vi_tinh", "nam_truoc", "ke_hoach_nam", "ghi_chu", "raw_cells"]
+OPTIONAL = ["don_vi_tinh", "nam_truoc", "ke_hoach_nam", "ghi_chu", "trang_thai_so_lieu", "raw_cells"]
 PARTS = {"TGTSP": ["TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV"]}
 ROUNDING = 0.05  # half a unit of the one written decimal, per summed row (file units)
 NON_NEGATIVE = ["TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV", "TNBQ", "LUOT_KHACH"]

@@ -13,13 +13,14 @@ import pandas as pd
 from expectations.checks import (
     Check,
     DeliveryContext,
+    TableVerdict,
     between,
-    columns_present,
     dates_not_after,
     derived,
     in_set,
     no_unknown_columns,
     not_null,
+    table_rule,
     unique,
 )
 
@@ -28,6 +29,10 @@ REQUIRED = ["ma_ho_so", "kenh_thuc_hien", "ngay_tiep_nhan", "ngay_hen_tra", "nga
             "ngay_tu_choi", "trang_thai_ho_so", "duoc_thanh_toan_truc_tuyen", "tong_phi_le_phi",
             "source_file", "sheet", "row_number"]
 OPTIONAL = ["ma_tthc", "ten_tthc", "ma_linh_vuc", "muc_do", "ngay_tra", "raw_cells"]
+# The one-stop office's monthly summary sheet (one row per field), when it is delivered instead.
+SUMMARY = ["stt", "linh_vuc", "nhan_tong", "nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc",
+           "da_gq_tong", "da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han", "dang_gq_tong",
+           "dang_gq_trong_han", "dang_gq_qua_han"]
 CHANNELS = [1, 2, 3]  # trực tiếp, trực tuyến, bưu chính công ích
 ONLINE = 2
 STATUSES = ["4", "6", "7", "9", "10"]
@@ -95,12 +100,33 @@ def _resolved_adds_up(ctx: DeliveryContext) -> pd.Series:
     return out
 
 
+def _sum_rule(total: str, parts: list[str]):
+    def fn(ctx: DeliveryContext) -> pd.Series:
+        rec = ctx.records
+        value = pd.to_numeric(rec[total], errors="coerce")
+        summed = sum(pd.to_numeric(rec[p], errors="coerce").fillna(0) for p in parts)
+        return ~(value.notna() & ((value - summed).abs() > 1e-9))
+    return fn
+
+
+def _columns_present(ctx: DeliveryContext) -> TableVerdict:
+    cols = set(ctx.records.columns)
+    if "nhan_tong" in cols:  # the summary sheet
+        missing = [c for c in ("nhan_tong", "nhan_truc_tuyen", "da_gq_tong", "source_file", "row_number")
+                   if c not in cols]
+    else:
+        missing = [c for c in REQUIRED if c not in cols]
+    return TableVerdict(not missing, found=f"missing {missing}" if missing else "all present",
+                        expected=f"fields {REQUIRED} (dossier list) or the summary sheet's columns")
+
+
 def checks() -> list[Check]:
     """The public-service dataset's rules."""
     return [
-        columns_present("public_service.columns_present", "records", REQUIRED,
-                        "Dữ liệu hồ sơ có đủ các trường bắt buộc", "Dossiers have every required field"),
-        no_unknown_columns("public_service.no_unknown_columns", "records", REQUIRED + OPTIONAL,
+        table_rule("public_service.columns_present", _columns_present,
+                   "Dữ liệu hồ sơ (hoặc biểu tổng hợp) có đủ các trường bắt buộc",
+                   "Dossiers (or the summary sheet) have every required field"),
+        no_unknown_columns("public_service.no_unknown_columns", "records", REQUIRED + OPTIONAL + SUMMARY,
                            "Dữ liệu hồ sơ không có trường lạ", "Dossiers have no unknown field"),
         not_null("public_service.id_not_null", "ma_ho_so", "Mỗi hồ sơ có mã hồ sơ", "Every dossier has an id"),
         unique("public_service.id_unique", ["ma_ho_so"], "Không trùng mã hồ sơ", "No duplicate dossier id"),
@@ -136,4 +162,17 @@ def checks() -> list[Check]:
                 "Số hồ sơ đã giải quyết = trước hạn + đúng hạn + quá hạn (khớp với danh sách hồ sơ)",
                 "Resolved = early + on time + late (matches the dossier list)",
                 frame="observations", column="denominator"),
+        # Summary sheet rows (skipped for dossier lists, which have no such columns).
+        derived("public_service.summary_received_adds_up",
+                _sum_rule("nhan_tong", ["nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc"]),
+                "Tổng tiếp nhận = trực tuyến + trực tiếp/bưu chính + kỳ trước chuyển sang",
+                "Received = online + in person/by post + carried over", column="nhan_tong"),
+        derived("public_service.summary_resolved_adds_up",
+                _sum_rule("da_gq_tong", ["da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han"]),
+                "Đã giải quyết = trước hạn + đúng hạn + quá hạn", "Resolved = early + on time + late",
+                column="da_gq_tong"),
+        derived("public_service.summary_pending_adds_up",
+                _sum_rule("dang_gq_tong", ["dang_gq_trong_han", "dang_gq_qua_han"]),
+                "Đang giải quyết = trong hạn + quá hạn", "Pending = within deadline + overdue",
+                column="dang_gq_tong"),
     ]

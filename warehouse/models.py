@@ -210,28 +210,41 @@ class AttainmentEvaluation(Base):
 class Alert(Base):
     """One open or resolved problem of a source for a (unit, period): sent once, its fix announced once.
 
-    ``alert_key`` identifies the problem (kind + source + unit + period); a rerun that meets the same
-    problem updates ``last_seen_at`` and sends nothing.
+    ``alert_key`` identifies the problem: ``<kind>:<unit>:<source>:<period>``, plus the delivery's
+    fingerprint for a failed validation (a *different* bad file is a new problem; the same file met at a
+    rerun is not). A rerun that meets the same problem updates ``last_seen_at`` and sends nothing.
+    ``notified_channels`` / ``resolution_notified_channels`` list the channels (``webhook``, ``email``)
+    that accepted the alert / its resolution notice, so a channel that was down is retried at the next
+    run without repeating the others; ``notified_at`` / ``resolution_notified_at`` are the first success.
     """
 
     __tablename__ = "alerts"
-    __table_args__ = (sa.UniqueConstraint("alert_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("alert_key"),
+        sa.CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        sa.Index("ix_alerts_unit_source_period", "unit_code", "source_code", "period"),
+    )
 
     alert_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     alert_key: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[str] = mapped_column(sa.String(32))  # validation_failed | source_unreachable | source_late
+    # validation_failed | source_unreachable | source_late | flow_failed
+    kind: Mapped[str] = mapped_column(sa.String(32))
     source_code: Mapped[str] = mapped_column(Code)
     unit_code: Mapped[str] = mapped_column(Code)
     period: Mapped[str] = mapped_column(sa.String(7))
     status: Mapped[str] = mapped_column(sa.String(16))  # open | resolved
     load_id: Mapped[int | None] = mapped_column(sa.Integer)
     message: Mapped[str] = mapped_column(sa.Text)
+    detail_json: Mapped[str | None] = mapped_column(sa.Text)
     report_path: Mapped[str | None] = mapped_column(sa.Text)
     first_seen_at: Mapped[dt.datetime] = mapped_column(Stamp)
     last_seen_at: Mapped[dt.datetime] = mapped_column(Stamp)
     notified_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+    notified_channels: Mapped[str] = mapped_column(sa.Text, default="")
     resolved_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+    resolved_by_load_id: Mapped[int | None] = mapped_column(sa.Integer)
     resolution_notified_at: Mapped[dt.datetime | None] = mapped_column(Stamp)
+    resolution_notified_channels: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 metadata = Base.metadata
