@@ -4,7 +4,9 @@ Every source has one module exposing a reader (`path -> records DataFrame`) and 
 (`(records, unit_code, period) -> observations DataFrame` with exactly the columns of docs/contracts.md).
 `SOURCES` is the registry flows use: ``connectors.SOURCES["tax"].read(path)``. Generic pieces: `excel`
 (one spreadsheet reader driven by `layouts/<source>.yaml`), `rest` (status -> error map, retries), `vn`
-(Vietnamese numbers, units, dates, text). Errors: `connectors.errors`. No prefect, no SQL here.
+(Vietnamese numbers, units, dates, text), `legacy` (TCVN3/VNI fonts), `textfile` (UTF-8/UTF-16, CSV, HTML
+tables), `outline` (STT hierarchy), `inbox` (delivery path checks), `template` (the indicators fill-in
+workbook). Errors: `connectors.errors`. No prefect, no SQL here.
 """
 
 from __future__ import annotations

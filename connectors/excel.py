@@ -9,8 +9,10 @@ and `raw_cells` (canonical column -> the cell's text as found); `records.attrs["
 canonical columns to the header labels they came from.
 
 A file that does not fit raises `BadInputError` naming file, sheet, row, column, what was found and what
-was expected. Formats are sniffed from the bytes (`sniff_format`), not trusted from the extension; the
-legacy cases (TCVN3/VNI fonts, HTML tables saved as .xls) slot into `open_workbook`.
+was expected. Formats are sniffed from the bytes (`sniff_format`), not trusted from the extension: xlsx,
+BIFF `.xls`, `.ods`, an HTML table saved as `.xls`, CSV/tab text in UTF-8 or UTF-16. A sheet typed in a
+legacy font (TCVN3, VNI) is converted as a whole and says so (`records.attrs["text_encoding"]`), while
+`raw_cells` keep the text as found. Number text follows the layout's declared convention (`numbers: vi`).
 """
 
 from __future__ import annotations
@@ -381,6 +383,7 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
 
     depth, ruler_at = _header_depth(grid, layout, start)
     labels = header_labels(grid, start, depth)
+    layout_version, layout = layout.version_for(labels)
     mapping, unmapped = _match_columns(labels, layout)
     for spec in layout.columns:
         if spec.required and spec.name not in mapping:
@@ -466,6 +469,7 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     records.attrs["text_encoding"] = grid.text_encoding
     records.attrs["file_format"] = book.format
     records.attrs["unmapped_labels"] = unmapped
+    records.attrs["layout_version"] = layout_version
     return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
                       unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
                       unmapped_labels=unmapped, text_encoding=grid.text_encoding)

@@ -21,6 +21,7 @@ from connectors.errors import BadInputError
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
+from connectors.outline import outline_rows
 from connectors.vn import cell_text, fold_accents, money_factor, normalize_text, parse_number, period_bounds
 
 SOURCE = "indicators"
@@ -30,14 +31,23 @@ def read_indicators_workbook(path: str | Path) -> pd.DataFrame:
     """One row per indicator line with a code: `stt, ma_chi_tieu, chi_tieu, don_vi_tinh, nam_truoc,
     ke_hoach_nam, thang_1 … thang_12, ghi_chu` (month cells as found: numbers, text or None) + lineage.
 
-    `records.attrs["year"]` is the year named in the title (`… NĂM 2025`), when there is one.
+    `records.attrs["year"]` is the year named in the title (`… NĂM 2025`), when there is one;
+    `records.attrs["parent_of"]` maps each code to its parent row's code in the STT outline (or None).
     """
     path = Path(path)
     table = read_workbook(path, load_layout(SOURCE))["chi_tieu"]
     records = table.records
+    marked = records[records["ma_chi_tieu"].notna() | records["stt"].notna()].reset_index(drop=True)
+    outline = outline_rows(list(marked["stt"]), list(marked["chi_tieu"]))
+    code_of = {row.code: normalize_text(ma).upper() if ma else None
+               for row, ma in zip(outline, marked["ma_chi_tieu"], strict=True) if row.code}
+    parent_of = {normalize_text(ma).upper(): code_of.get(row.parent)
+                 for row, ma in zip(outline, marked["ma_chi_tieu"], strict=True) if ma}
     records = records[records["ma_chi_tieu"].notna()].reset_index(drop=True)
     records["ma_chi_tieu"] = [normalize_text(x).upper() for x in records["ma_chi_tieu"]]
     records.attrs.update(table.records.attrs)
+    # the STT outline by code: TGTSP_NLTS -> TGTSP, HO_NGHEO_TS -> HO_NGHEO, TGTSP -> None (section A)
+    records.attrs["parent_of"] = parent_of
     year = None
     for text in table.preamble:
         match = re.search(r"\bnăm (\d{4})\s*$", text.casefold())

@@ -8,13 +8,15 @@ should mean editing the YAML, not the code (style.md principle 5).
 
 Labels are compared after `vn.normalize_label` (NFC, whitespace collapsed, case-folded, ` / ` between
 header levels) and, failing that, without accents (`vn.fold_accents`). Patterns are regular expressions
-matched against the whole normalised label.
+matched against the whole normalised label. A sheet's `versions:` list describes yearly variants of the
+form (recognised by a header label only they carry; columns replaced, added or dropped), so a new year's
+form is an edit of the YAML; the reader reports the variant it used (`records.attrs["layout_version"]`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -108,6 +110,19 @@ class SheetSelect:
 
 
 @dataclass(frozen=True)
+class SheetVersion:
+    """A yearly variant of a sheet: recognised by header labels only it has; changes some columns.
+
+    `columns` replace (same name) or add column specs; `drop` removes columns the variant lacks.
+    """
+
+    name: str
+    header_has: tuple[LabelMatcher, ...]
+    columns: tuple[ColumnSpec, ...] = ()
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SheetLayout:
     """How to read one table out of one sheet."""
 
@@ -126,6 +141,17 @@ class SheetLayout:
     footer_patterns: tuple[str, ...] = ()
     title: str = ""  # a human name of the table, for messages
     number_convention: str | None = "vi"  # how number text reads: vi (1.234,5), en (1,234.5), None (refuse 1.250)
+    versions: tuple[SheetVersion, ...] = ()  # yearly variants, tried in order before the base layout
+
+    def version_for(self, labels: list[str]) -> tuple[str, SheetLayout]:
+        """(version name, layout) for a header: the first variant whose labels are all present, else base."""
+        for version in self.versions:
+            if all(any(m.match_strength(x) for x in labels if x) for m in version.header_has):
+                replaced = {c.name: c for c in version.columns}
+                columns = [replaced.pop(c.name, c) for c in self.columns if c.name not in version.drop]
+                columns += list(replaced.values())
+                return version.name, replace(self, columns=tuple(columns), versions=())
+        return "base", self
 
     @property
     def money_columns(self) -> list[str]:
@@ -151,19 +177,32 @@ def _matcher(spec) -> LabelMatcher:
     return LabelMatcher(labels=_as_list(spec.get("labels")), patterns=_as_list(spec.get("patterns")))
 
 
-def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
-    where = f"layout {source}.yaml, sheet {key!r}"
-    select_raw = raw.get("select") or {}
-    header = raw.get("header") or {}
-    stop = raw.get("stop") or {}
+def _columns(raw: dict | None, where: str) -> list[ColumnSpec]:
     columns = []
-    for name, spec in (raw.get("columns") or {}).items():
+    for name, spec in (raw or {}).items():
         spec = spec or {}
         kind = spec.get("kind", "text")
         if kind not in KINDS:
             raise ValueError(f"{where}: column {name!r} has unknown kind {kind!r}")
         columns.append(ColumnSpec(name=name, matcher=_matcher(spec), kind=kind,
                                   required=bool(spec.get("required", True))))
+    return columns
+
+
+def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
+    where = f"layout {source}.yaml, sheet {key!r}"
+    select_raw = raw.get("select") or {}
+    header = raw.get("header") or {}
+    stop = raw.get("stop") or {}
+    columns = _columns(raw.get("columns"), where)
+    versions = []
+    for spec in raw.get("versions") or []:
+        if not spec.get("name") or not spec.get("header_has"):
+            raise ValueError(f"{where}: every version needs a name and header_has labels")
+        versions.append(SheetVersion(name=str(spec["name"]),
+                                     header_has=tuple(_matcher(x) for x in spec["header_has"]),
+                                     columns=tuple(_columns(spec.get("columns"), f"{where}, version {spec['name']}")),
+                                     drop=_as_list(spec.get("drop"))))
     families = []
     for spec in raw.get("families") or []:
         kind = spec.get("kind", "cell")
@@ -183,6 +222,7 @@ def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
     return SheetLayout(
         key=key,
         number_convention=numbers,
+        versions=tuple(versions),
         select=SheetSelect(
             names=_as_list(select_raw.get("names")),
             title_patterns=_as_list(select_raw.get("title_patterns")),

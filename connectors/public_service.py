@@ -29,6 +29,7 @@ import requests
 
 from connectors.errors import BadInputError, SchemaDriftError
 from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.outline import outline_rows
 from connectors.rest import JsonGetter
 from connectors.textfile import decode_text, sniff_delimiter
 from connectors.vn import normalize_text, parse_bool, parse_datetime, parse_number, period_bounds
@@ -349,7 +350,6 @@ def observations_from_public_service(records: pd.DataFrame, unit_code: str, peri
 # ------------------------------------------------------------------ Biểu số 06/VPCP/KSTT (aggregate)
 BIEU06_COLUMNS = ("nhan_tong", "nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc", "da_gq_tong",
                   "da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han")
-_TOTAL_ROW = re.compile(r"^(tong so|tong cong|cong)\b")
 _RANGE = re.compile(r"từ ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*đến ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
@@ -374,7 +374,7 @@ def _report_period(preamble: list[str]) -> tuple[str | None, str | None]:
 
 def read_bieu06_workbook(path: str | Path) -> pd.DataFrame:
     """The rows of a Biểu số 06/VPCP/KSTT workbook: `stt, linh_vuc, nhan_*, da_gq_*, dang_gq_*` (counts),
-    `is_total` (the `Tổng số` row) + lineage. `records.attrs["period"]` is the month the report covers.
+    + lineage. `records.attrs["period"]` is the month the report covers.
 
     Raises:
         BadInputError: the workbook does not fit the layout, or a row's parts do not add up to its total
@@ -382,14 +382,11 @@ def read_bieu06_workbook(path: str | Path) -> pd.DataFrame:
     """
     from connectors.excel import read_workbook
     from connectors.layout import load_layout
-    from connectors.vn import fold_accents
 
     path = Path(path)
     table = read_workbook(path, load_layout(SOURCE))["bieu_06"]
     records = table.records
     records = records[records["linh_vuc"].notna()].reset_index(drop=True)
-    records["is_total"] = [bool(_TOTAL_ROW.match(fold_accents(x))) and not (s or "").strip()
-                           for x, s in zip(records["linh_vuc"], records["stt"].fillna(""), strict=True)]
     labels = table.column_labels
     for rec in records.to_dict("records"):
         for total, parts in (("nhan_tong", ("nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc")),
@@ -432,13 +429,12 @@ def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str)
         raise BadInputError(file=file, source=SOURCE, sheet=sheet,
                             found=records.attrs.get("period_text") or "no period line",
                             expected=f"a report 'Từ ngày … đến ngày …' covering exactly {period}")
-    totals = records[records["is_total"].astype(bool)]
-    if len(totals):
-        rows = totals.iloc[[-1]]
-    else:
-        stt = records["stt"].fillna("").map(lambda x: normalize_text(x).rstrip("."))
-        roman = stt.str.fullmatch(r"[IVXL]+")
-        rows = records[roman] if roman.any() else records[stt.str.fullmatch(r"\d+")]
+    outline = outline_rows(list(records["stt"]), list(records["linh_vuc"]))
+    totals = [i for i, row in enumerate(outline) if row.kind == "total"]
+    if totals:
+        rows = records.iloc[[totals[-1]]]
+    else:  # the top-level rows only: a parent is never added to its children
+        rows = records.iloc[[i for i, row in enumerate(outline) if row.level == 1]]
     if rows.empty:
         raise BadInputError(file=file, source=SOURCE, sheet=sheet, column=column_label(records, "linh_vuc"),
                             found=[x for x in records["linh_vuc"]][:5],

@@ -10,7 +10,6 @@ under the current item. Section II (transfers from the upper budget) is never pa
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,7 @@ from connectors.errors import BadInputError
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
-from connectors.vn import fold_accents, normalize_text
+from connectors.outline import DEFAULT_TOTAL_LABELS, outline_rows
 
 SOURCE = "tax"
 
@@ -32,59 +31,31 @@ INDICATOR_COLUMNS = {
     "REV_ESTIMATE_COUNCIL": "du_toan_hdnd_vnd",
 }
 
-_ROMAN = re.compile(r"^(?=[IVXL])(XL|L?X{0,3})(IX|IV|V?I{0,3})$")
-_ARABIC = re.compile(r"^\d+(?:\.\d+)*$")
-_LETTER = re.compile(r"^[a-zđ]$")
-_TOTAL_LABEL = re.compile(r"^(tong|cong)\b")
+def _outline(records: pd.DataFrame, file: str, total_labels: tuple[str, ...]) -> pd.DataFrame:
+    """member_code, level, parent_code for every row, from the STT markers (`connectors.outline`).
 
-
-def _outline(records: pd.DataFrame, file: str) -> pd.DataFrame:
-    """member_code, level, parent_code for every row, from the STT markers (see module docstring)."""
+    The unmarked total row is `TONG` and the parent of section I (the total is the revenue collected in the
+    ward); section II (transfers from the upper budget) has no parent. An unmarked row that is not the
+    total, an unknown marker or a line appearing twice is refused.
+    """
+    rows = outline_rows(list(records["stt"]), list(records["label"]), total_labels)
     codes, levels, parents = [], [], []
-    section: str | None = None
-    item: str | None = None
-    sub: str | None = None  # the current `a`, `b` sub-item: dashes hang under it (outline A › I › 1 › a › -)
-    dash_count: dict[str, int] = {}
-    level_of: dict[str, int] = {}
-    for stt, label, row, sheet in zip(records["stt"], records["label"], records["row_number"],
-                                      records["sheet"], strict=True):
-        marker = normalize_text(stt).rstrip(".").strip() if stt else ""
-        if not marker:
-            if label and _TOTAL_LABEL.match(fold_accents(label)) and "TONG" not in codes:
-                code, level, parent = "TONG", 0, None
-            else:
-                raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(row), column="STT",
-                                    found=marker, expected="an STT marker (I, 1, 1.1, a, -) or the total row "
+    for row, line, sheet in zip(rows, records["row_number"], records["sheet"], strict=True):
+        if row.kind == "unmarked" or (row.kind == "total" and "TONG" in codes):
+            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
+                                found=row.marker, expected="an STT marker (I, 1, 1.1, a, -) or the total row "
                                                            "'TỔNG THU NSNN TRÊN ĐỊA BÀN'")
-        elif re.fullmatch(r"[A-Z]+", marker) and (_ROMAN.match(marker) or len(marker) == 1):
-            section = item = marker
-            sub = None
-            # the total equals section I (revenue collected in the ward); II (transfers) stands apart
-            code, level, parent = marker, 1, ("TONG" if marker == "I" and "TONG" in codes else None)
-        elif _ARABIC.match(marker):
-            parts = marker.split(".")
-            base = f"{section}." if section else ""
-            code = base + marker
-            level = (1 if section else 0) + len(parts)
-            parent = base + ".".join(parts[:-1]) if len(parts) > 1 else section
-            item, sub = code, None
-        elif _LETTER.match(marker):
-            anchor = item or section or "TONG"
-            code, level, parent = f"{anchor}.{marker}", level_of.get(anchor, 0) + 1, anchor
-            sub = code
-        elif marker in ("-", "+", "*", "–"):
-            anchor = sub or item or section or "TONG"
-            dash_count[anchor] = dash_count.get(anchor, 0) + 1
-            code, level, parent = f"{anchor}.-{dash_count[anchor]}", level_of.get(anchor, 0) + 1, anchor
-        else:
-            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(row), column="STT",
-                                found=marker, expected="an STT marker (I, 1, 1.1, a, -)")
-        if code in codes:
-            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(row), column="STT",
-                                found=marker, expected=f"each revenue line once ({code} appears twice)")
-        codes.append(code)
-        level_of[code] = level
-        levels.append(level)
+        if row.kind == "other":
+            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
+                                found=row.marker, expected="an STT marker (I, 1, 1.1, a, -)")
+        if row.code in codes:
+            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
+                                found=row.marker, expected=f"each revenue line once ({row.code} appears twice)")
+        parent = row.parent
+        if row.code == "I" and "TONG" in codes:
+            parent = "TONG"
+        codes.append(row.code)
+        levels.append(row.level)
         parents.append(parent)
     out = records.copy()
     out.insert(1, "member_code", codes)
@@ -103,10 +74,12 @@ def read_tax_workbook(path: str | Path) -> pd.DataFrame:
         BadInputError: the workbook does not fit the layout (names file, sheet, row, column).
     """
     path = Path(path)
-    table = read_workbook(path, load_layout(SOURCE))["thu_nsnn"]
+    layout = load_layout(SOURCE)
+    table = read_workbook(path, layout)["thu_nsnn"]
     records = table.records
     records = records[records["label"].notna() | records["stt"].notna()].reset_index(drop=True)
-    records = _outline(records, path.name)
+    total_labels = tuple((layout.extra.get("outline") or {}).get("total_labels") or DEFAULT_TOTAL_LABELS)
+    records = _outline(records, path.name, total_labels)
     if "TONG" not in set(records["member_code"]):
         raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=table.header_row + 1,
                             column="Nội dung thu", found=records["label"].head(3).tolist(),

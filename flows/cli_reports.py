@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from flows.cli import UserError, app, check_period, db_app, friendly
+from flows.cli import UserError, app, db_app, friendly
+from flows.periods import check_period
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE_ORDER = ("tax", "public_service", "health", "education", "indicators")

@@ -7,8 +7,9 @@ inputs did not change adds no snapshot.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,13 +28,21 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @dataclass
 class SourceOutcome:
-    """What happened to one source in one close: loaded / unchanged / replaced / missing / quarantined / failed."""
+    """What happened to one source in one close.
+
+    ``status``: ``loaded`` / ``replaced`` (a delivery was loaded), ``unchanged`` (the delivery in force
+    is the same, or nothing new arrived and a load is in force), ``quarantined`` (the delivery, or the
+    latest one when nothing new arrived, failed validation), ``missing`` (nothing ever arrived),
+    ``failed`` (the source could not be read or reached).
+    """
 
     source_code: str
     status: str
     rows: int = 0
     load_id: int | None = None
     message: str = ""
+    report_path: Path | None = None
+    alert: dict | None = None
 
 
 def previous_period(now: datetime | None = None) -> str:
@@ -44,16 +53,24 @@ def previous_period(now: datetime | None = None) -> str:
 
 
 def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period: str,
-                    path: Path | None = None) -> SourceOutcome:
+                    path: Path | None = None, today: date | None = None) -> SourceOutcome:
     """Read, validate and load one source's delivery; a bad delivery is quarantined, never loaded.
+
+    An inbox file moves to ``processed/`` once loaded and to ``quarantine/`` when rejected; a file given
+    explicitly (``thidua ingest --file``) is copied there instead. Problems are alerted once; a good load
+    announces the fix once.
 
     Args:
         path: an explicit file (``thidua ingest``); otherwise the inbox, or the API for public_service.
+        today: the local date for date rules and lateness (default: today in Asia/Ho_Chi_Minh).
     """
+    today = today or tasks.local_today()
+    from_inbox = path is None
     if path is None:
         path = tasks.find_delivery_file(settings.inbox_dir, unit_code, source_code, period)
         if isinstance(path, tasks.Rejection):
             return SourceOutcome(source_code, "failed", message=path.message)
+    current = tasks.read_current_load(settings.warehouse_url, source_code, unit_code, period)
     try:
         if path is not None:
             delivery = tasks.read_delivery_file(source_code, path, unit_code, period)
@@ -63,33 +80,136 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
             delivery = tasks.fetch_dossiers(settings.public_service_url, settings.public_service_token,
                                             unit_code, period)
         else:
-            return SourceOutcome(source_code, "missing", message="no delivery for this month")
+            return _nothing_new(source_code, current)
     except RetriableSourceError as exc:  # still failing after the task's retries
-        return SourceOutcome(source_code, "failed", message=f"source unreachable after retries: {exc}")
+        message = f"source unreachable after retries: {exc}"
+        alert = tasks.raise_alert(
+            settings, kind="source_unreachable", source_code=source_code, unit_code=unit_code, period=period,
+            summary_vi=f"Không kết nối được nguồn {source_code} kỳ {period} sau nhiều lần thử: {exc}",
+            summary_en=f"Source {source_code} {period} cannot be reached after retries: {exc}")
+        return SourceOutcome(source_code, "failed", message=message, alert=alert)
     if isinstance(delivery, tasks.Rejection):
         if not delivery.is_bad_input:
-            return SourceOutcome(source_code, "failed", message=delivery.message)
-        return _quarantine(settings, source_code, unit_code, period, path, None, delivery.message, None)
-    report = tasks.validate_delivery(delivery)
+            alert = None
+            if path is None:  # the API refused us (401/403/4xx): nobody gets data until someone acts
+                alert = tasks.raise_alert(
+                    settings, kind="source_unreachable", source_code=source_code, unit_code=unit_code,
+                    period=period, summary_vi=f"Nguồn {source_code} kỳ {period} từ chối yêu cầu: {delivery.message}",
+                    summary_en=f"Source {source_code} {period} refused the request: {delivery.message}")
+            return SourceOutcome(source_code, "failed", message=delivery.message, alert=alert)
+        return _reject_unreadable(settings, source_code, unit_code, period, path, delivery.message, from_inbox)
+    if current and current["status"] == "loaded" and current["fingerprint"] == delivery.fingerprint:
+        # The delivery in force, delivered again: nothing to check or write.
+        if from_inbox and path is not None:
+            tasks.file_delivery(path, settings.processed_dir / unit_code / source_code / period, True)
+        tasks.resolve_alerts(settings, source_code=source_code, unit_code=unit_code, period=period,
+                             load_id=current["load_id"])
+        return SourceOutcome(source_code, "unchanged", current["rows_loaded"] or 0, current["load_id"])
+    history = tasks.read_history(settings.warehouse_url, source_code, unit_code, period)
+    report = tasks.validate_delivery(delivery, history, today)
+    validation = report.to_dict()
     if not report.success:
-        return _quarantine(settings, source_code, unit_code, period, path, delivery,
-                           expectations.ValidationFailed(report).args[0], report.to_dict())
+        report_path = tasks.write_validation_report(settings.warehouse_url, settings.reports_dir, delivery,
+                                                    validation, "quarantined")
+        message = expectations.ValidationFailed(report).args[0]
+        load_id = tasks.quarantine_delivery(
+            settings.warehouse_url, settings.quarantine_dir, source_code=source_code, unit_code=unit_code,
+            period=period, path=path, fingerprint=delivery.fingerprint, file_name=delivery.file_name,
+            rows_read=delivery.rows_read, validation=validation, message=message, move=from_inbox)
+        kept = (f"; lần nạp {current['load_id']} vẫn được dùng" if current and current["status"] == "loaded"
+                else "")
+        kept_en = (f"; load {current['load_id']} stays in force" if current and current["status"] == "loaded"
+                   else "")
+        alert = tasks.raise_alert(
+            settings, kind="validation_failed", source_code=source_code, unit_code=unit_code, period=period,
+            detail_key=delivery.fingerprint[:16], validation=validation, report_path=report_path,
+            load_id=load_id,
+            summary_vi=(f"Tệp {delivery.file_name} vi phạm {len(report.errors)} quy tắc bắt buộc; "
+                        f"đã cách ly, không nạp dữ liệu nào{kept}."),
+            summary_en=(f"File {delivery.file_name} breaks {len(report.errors)} blocking rule(s); quarantined, "
+                        f"nothing loaded{kept_en}."))
+        return SourceOutcome(source_code, "quarantined", load_id=load_id, message=message,
+                             report_path=report_path, alert=alert)
     result = tasks.load_observations(settings.warehouse_url, delivery, report)
-    return SourceOutcome(source_code, result.status, result.rows_loaded, result.load_id)
+    report_path = tasks.write_validation_report(settings.warehouse_url, settings.reports_dir, delivery,
+                                                validation, result.status)
+    if path is not None:
+        tasks.file_delivery(path, settings.processed_dir / unit_code / source_code / period, from_inbox)
+    resolved = tasks.resolve_alerts(settings, source_code=source_code, unit_code=unit_code, period=period,
+                                    load_id=result.load_id)
+    message = f"{len(report.warnings)} warning(s): see {report_path}" if report.warnings else ""
+    return SourceOutcome(source_code, result.status, result.rows_loaded, result.load_id, message=message,
+                         report_path=report_path, alert=resolved)
 
 
-def _quarantine(settings: Settings, source_code: str, unit_code: str, period: str, path: Path | None,
-                delivery, message: str, validation: dict | None) -> SourceOutcome:
+def _nothing_new(source_code: str, current: dict | None) -> SourceOutcome:
+    """No file in the inbox (and no API): say what is in force instead of calling the month missing."""
+    if current is None:
+        return SourceOutcome(source_code, "missing", message="no delivery for this month")
+    if current["status"] == "loaded":
+        return SourceOutcome(source_code, "unchanged", current["rows_loaded"] or 0, current["load_id"],
+                             message=f"no new delivery; load {current['load_id']} "
+                                     f"({current['file_name']}) stays in force")
+    return SourceOutcome(source_code, current["status"], load_id=current["load_id"],
+                         message=f"no new delivery; the latest one ({current['file_name']}, load "
+                                 f"{current['load_id']}) was {current['status']}: waiting for a corrected file")
+
+
+def _reject_unreadable(settings: Settings, source_code: str, unit_code: str, period: str, path: Path,
+                       message: str, from_inbox: bool) -> SourceOutcome:
+    """A file that does not fit its layout: quarantined like a failed validation, and alerted once."""
+    fingerprint = tasks.sha256_file(path)
+    validation = {"suite_name": f"{source_code}:{unit_code}:{period}", "success": False, "source_code": source_code,
+                  "unit_code": unit_code, "period": period, "evaluated_count": 1, "failed_count": 1,
+                  "error_count": 1, "warning_count": 0,
+                  "failed": [{"rule_id": "file.fits_layout", "expectation": "layout", "kwargs": {},
+                              "severity": "error", "description_vi": "Tệp đúng mẫu biểu của nguồn",
+                              "description_en": "The file fits the source's layout", "frame": "records",
+                              "unexpected_count": None, "samples": [], "found": message,
+                              "expected": "the layout of connectors/layouts"}]}
     load_id = tasks.quarantine_delivery(
-        settings.warehouse_url, settings.data_dir / "quarantine", source_code=source_code,
-        unit_code=unit_code, period=period, path=path,
-        fingerprint=delivery.fingerprint if delivery else (tasks.sha256_file(path) if path else None),
-        file_name=delivery.file_name if delivery else (path.name if path else ""),
-        rows_read=delivery.rows_read if delivery else 0, validation=validation, message=message)
-    return SourceOutcome(source_code, "quarantined", load_id=load_id, message=message)
+        settings.warehouse_url, settings.quarantine_dir, source_code=source_code, unit_code=unit_code,
+        period=period, path=path, fingerprint=fingerprint, file_name=path.name, rows_read=0,
+        validation=validation, message=message, move=from_inbox)
+    alert = tasks.raise_alert(
+        settings, kind="validation_failed", source_code=source_code, unit_code=unit_code, period=period,
+        detail_key=fingerprint[:16], validation=validation, load_id=load_id,
+        summary_vi=f"Tệp {path.name} không đọc được theo mẫu biểu; đã cách ly, không nạp dữ liệu nào.",
+        summary_en=f"File {path.name} does not fit its layout; quarantined, nothing loaded.")
+    return SourceOutcome(source_code, "quarantined", load_id=load_id, message=message, alert=alert)
 
 
-@flow(name="monthly-close")
+def alert_failed_run(flow, flow_run, state) -> None:
+    """Prefect ``on_failure`` hook: hand a failed flow run to the alerting (once per flow, unit, month)."""
+    try:
+        settings = get_settings()
+        params = dict(getattr(flow_run, "parameters", None) or {})
+        period = params.get("period") or previous_period(getattr(flow_run, "expected_start_time", None))
+        unit = params.get("unit_code") or settings.unit_code
+        reason = (getattr(state, "message", None) or "").splitlines()[0][:300] if state else ""
+        tasks.raise_alert.fn(
+            settings, kind="flow_failed", source_code=flow.name, unit_code=unit, period=period,
+            summary_vi=f"Lượt chạy '{flow_run.name}' của luồng {flow.name} (kỳ {period}) kết thúc lỗi: {reason}",
+            summary_en=f"Run '{flow_run.name}' of flow {flow.name} ({period}) failed: {reason}")
+    except Exception as exc:  # the hook must never hide the run's own failure
+        logging.getLogger(__name__).warning("could not alert about failed run: %s", type(exc).__name__)
+
+
+def _alert_late_sources(settings: Settings, unit: str, period: str, outcomes: dict, today: date) -> None:
+    for late in tasks.find_late_sources(settings.warehouse_url, unit, period, today):
+        code = late["source_code"]
+        if code in outcomes and outcomes[code].status in ("loaded", "replaced", "unchanged"):
+            continue
+        due = late["due_date"].strftime("%d/%m/%Y")
+        outcomes_alert = tasks.raise_alert(
+            settings, kind="source_late", source_code=code, unit_code=unit, period=period,
+            summary_vi=f"{late['name_vi']}: chưa có số liệu kỳ {period}, hạn giao nộp ngày {due}.",
+            summary_en=f"{code}: no data for {period} yet; it was due by {late['due_date'].isoformat()}.")
+        if code in outcomes and outcomes[code].alert is None:
+            outcomes[code].alert = outcomes_alert
+
+
+@flow(name="monthly-close", on_failure=[alert_failed_run])
 def close_month(period: str | None = None, unit_code: str | None = None) -> dict:
     """Close one month for one unit: every source's delivery, then the attainment of every target.
 
@@ -107,17 +227,22 @@ def close_month(period: str | None = None, unit_code: str | None = None) -> dict
     unit = unit_code or settings.unit_code
     with close_lock(unit):
         plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
-        outcomes = {code: ingest_delivery(settings, code, unit, period) for code in tasks.ALL_SOURCES}
+        today = tasks.local_today()
+        outcomes = {code: ingest_delivery(settings, code, unit, period, today=today)
+                    for code in tasks.ALL_SOURCES}
+        _alert_late_sources(settings, unit, period, outcomes, today)
         attainment = None
         if int(period[:4]) == plan["year"]:
             attainment = tasks.evaluate_attainment(settings.warehouse_url, plan["plan_id"], plan["year"],
                                                    unit, period)
+    tasks.resolve_alerts(settings, source_code="monthly-close", unit_code=unit, period=period, load_id=None,
+                         kinds=("flow_failed",))
     result = {"period": period, "unit_code": unit, "sources": outcomes, "attainment": attainment}
     publish_close_artifacts(result)
     return result
 
 
-@flow(name="ingest-delivery")
+@flow(name="ingest-delivery", on_failure=[alert_failed_run])
 def ingest_file(source_code: str, period: str, path: str, unit_code: str | None = None) -> dict:
     """Validate and load one delivered file, then re-judge that month's targets."""
     settings = get_settings()

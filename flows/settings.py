@@ -11,6 +11,13 @@ Every other package receives plain values (URLs, paths, tokens) from here. Varia
 - ``THIDUA_CATALOGUE``: target catalogue YAML (default ``catalogue/ke-hoach-2025-10549.yaml``).
 - ``THIDUA_UNIT``: default unit code (default ``10549``).
 - ``THIDUA_PUBLIC_SERVICE_URL`` / ``THIDUA_PUBLIC_SERVICE_TOKEN``: the one-stop dossier API (secret token).
+- ``THIDUA_ALERT_WEBHOOK_URL``: a JSON webhook for alerts (Slack/Google Chat/Teams/Zalo gateway; secret,
+  the URL often carries the token).
+- ``THIDUA_SMTP_HOST`` / ``THIDUA_SMTP_PORT`` (default 587) / ``THIDUA_SMTP_USER`` / ``THIDUA_SMTP_PASSWORD``
+  (secret) / ``THIDUA_SMTP_FROM`` / ``THIDUA_SMTP_TO`` (comma-separated) / ``THIDUA_SMTP_SECURITY``
+  (``auto`` default, ``starttls``, ``ssl``, ``none``): alert e-mail.
+- ``THIDUA_REPORT_BASE_URL``: where ``$THIDUA_DATA_DIR/reports`` is published (links in alerts); default
+  ``file://`` links.
 """
 
 from __future__ import annotations
@@ -35,6 +42,49 @@ class Settings:
     unit_code: str
     public_service_url: str | None
     public_service_token: str | None = field(default=None, repr=False)
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    smtp_security: str = "auto"
+    report_base_url: str | None = None
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Where rejected delivery files are kept: ``<data>/quarantine/<unit>/<source>/<period>/``."""
+        return self.data_dir / "quarantine"
+
+    @property
+    def processed_dir(self) -> Path:
+        """Where loaded delivery files are moved: ``<data>/processed/<unit>/<source>/<period>/``."""
+        return self.data_dir / "processed"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where HTML reports are written (validation reports under ``validation/``)."""
+        return self.data_dir / "reports"
+
+    def alert_channels(self) -> list:
+        """The configured alert channels (`alerts.WebhookChannel`, `alerts.EmailChannel`); may be empty."""
+        from alerts import EmailChannel, WebhookChannel
+
+        channels: list = []
+        if self.alert_webhook_url:
+            channels.append(WebhookChannel(self.alert_webhook_url))
+        if self.smtp_host and self.smtp_to:
+            channels.append(EmailChannel(self.smtp_host, self.smtp_port, self.smtp_from or "thidua@localhost",
+                                         self.smtp_to, self.smtp_user, self.smtp_password, self.smtp_security))
+        return channels
+
+    def report_link(self, path: Path) -> str:
+        """The link to a report file under `reports_dir`, for people (file URI unless a base URL is set)."""
+        if self.report_base_url:
+            relative = path.resolve().relative_to(self.reports_dir.resolve()).as_posix()
+            return self.report_base_url.rstrip("/") + "/" + relative
+        return path.resolve().as_uri()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +98,15 @@ class Settings:
             unit_code=env.get("THIDUA_UNIT") or "10549",
             public_service_url=env.get("THIDUA_PUBLIC_SERVICE_URL") or None,
             public_service_token=env.get("THIDUA_PUBLIC_SERVICE_TOKEN") or None,
+            alert_webhook_url=env.get("THIDUA_ALERT_WEBHOOK_URL") or None,
+            smtp_host=env.get("THIDUA_SMTP_HOST") or None,
+            smtp_port=int(env.get("THIDUA_SMTP_PORT") or 587),
+            smtp_user=env.get("THIDUA_SMTP_USER") or None,
+            smtp_password=env.get("THIDUA_SMTP_PASSWORD") or None,
+            smtp_from=env.get("THIDUA_SMTP_FROM") or None,
+            smtp_to=tuple(a.strip() for a in (env.get("THIDUA_SMTP_TO") or "").split(",") if a.strip()),
+            smtp_security=(env.get("THIDUA_SMTP_SECURITY") or "auto").lower(),
+            report_base_url=env.get("THIDUA_REPORT_BASE_URL") or None,
         )
 
     def with_overrides(self, **changes) -> Settings:

@@ -8,6 +8,7 @@ made safe by the warehouse's fingerprint check, not by a cache keyed on the peri
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from prefect.runtime import flow_run
 
 import connectors
 import expectations
+from alerts import AlertMessage, send_all
 from connectors.errors import BadInputError, FatalSourceError, RetriableSourceError
+from warehouse import alerts as wh_alerts
 from warehouse import attainment as wh_attainment
 from warehouse import catalogue as wh_catalogue
 from warehouse import db as wh_db
@@ -43,6 +46,8 @@ class Delivery:
     observations: pd.DataFrame
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    records: pd.DataFrame | None = None
+    declared_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,12 @@ def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str
     except FatalSourceError as exc:
         return _reject(exc, path)
     return Delivery(source_code, unit_code, period, path.name, sha256_file(path), len(records),
-                    observations, path=path)
+                    observations, path=path, records=records, declared_period=_declared_period(records))
+
+
+def _declared_period(records: pd.DataFrame) -> str | None:
+    value = records.attrs.get("period")
+    return str(value) if value else None
 
 
 @task(name="fetch_dossiers", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30],
@@ -162,15 +172,96 @@ def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str) -> De
     except FatalSourceError as exc:
         return _reject(exc)
     return Delivery("public_service", unit_code, period, f"api:{period}", fingerprint, len(records),
-                    observations)
+                    observations, records=records)
+
+
+def local_today() -> dt.date:
+    """Today in Vietnam (Asia/Ho_Chi_Minh), the calendar deliveries are judged by."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+@task(name="read_current_load", cache_policy=NO_CACHE)
+def read_current_load(warehouse_url: str, source_code: str, unit_code: str, period: str) -> dict | None:
+    """The load in force for (source, unit, period), else its latest attempt (quarantined…), else None."""
+    engine = wh_db.make_engine(warehouse_url)
+    try:
+        return wh_alerts.latest_load(engine, source_code, unit_code, period)
+    finally:
+        engine.dispose()
+
+
+@task(name="read_history", cache_policy=NO_CACHE)
+def read_history(warehouse_url: str, source_code: str, unit_code: str, period: str) -> pd.DataFrame:
+    """Earlier observations of the source (active loads, this year and last) for the history rules."""
+    engine = wh_db.make_engine(warehouse_url)
+    try:
+        year = int(period[:4])
+        frame = wh_attainment.read_observations(engine, unit_code, [year - 1, year, year + 1])
+    finally:
+        engine.dispose()
+    frame = frame[(frame["source_code"] == source_code) & (frame["period"] != period)]
+    return frame.reset_index(drop=True)
 
 
 @task(name="validate_delivery", cache_policy=NO_CACHE)
-def validate_delivery(delivery: Delivery) -> expectations.ValidationReport:
-    """Run the source's expectation suite over the delivery (one GX run per delivery)."""
-    checks = expectations.build_suite(delivery.source_code, delivery.unit_code, delivery.period)
-    name = f"{delivery.source_code}:{delivery.unit_code}:{delivery.period}"
-    return expectations.validate(delivery.observations, checks, name)
+def validate_delivery(delivery: Delivery, history: pd.DataFrame | None = None,
+                      today: dt.date | None = None) -> expectations.ValidationReport:
+    """Run the source's expectation suite over the delivery's records and observations (one GX run)."""
+    return expectations.validate_delivery(
+        source_code=delivery.source_code, unit_code=delivery.unit_code, period=delivery.period,
+        observations=delivery.observations, records=delivery.records, history=history,
+        today=today or local_today(), declared_period=delivery.declared_period)
+
+
+def validation_report_path(reports_dir: Path, delivery: Delivery) -> Path:
+    """``<reports>/validation/<unit>/<source>/<period>/<file stem>-<fingerprint[:12]>.html``."""
+    stem = Path(delivery.file_name.replace(":", "-")).stem or delivery.source_code
+    return (reports_dir / "validation" / delivery.unit_code / delivery.source_code / delivery.period
+            / f"{stem}-{delivery.fingerprint[:12]}.html")
+
+
+@task(name="write_validation_report", cache_policy=NO_CACHE)
+def write_validation_report(warehouse_url: str, reports_dir: Path, delivery: Delivery, report: dict,
+                            outcome: str) -> Path:
+    """Write the delivery's self-contained HTML validation report (browsable offline)."""
+    engine = wh_db.make_engine(warehouse_url)
+    try:
+        unit_name, source_name = wh_alerts.names(engine, delivery.unit_code, delivery.source_code)
+    finally:
+        engine.dispose()
+    path = validation_report_path(reports_dir, delivery)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    html = expectations.render_report_html(report, unit_name=unit_name, source_name=source_name,
+                                           file_name=delivery.file_name, outcome=outcome)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _place_file(path: Path, folder: Path, *, move: bool) -> Path:
+    """Move (or copy) `path` into `folder`; never overwrite a different file of the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists() and target.resolve() != path.resolve():
+        if sha256_file(target) == sha256_file(path):
+            if move:
+                path.unlink()
+            return target
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    if move:
+        shutil.move(str(path), target)
+    else:
+        shutil.copy2(path, target)
+    return target
+
+
+@task(name="file_delivery", cache_policy=NO_CACHE)
+def file_delivery(path: Path, folder: Path, move: bool) -> Path:
+    """Move an inbox file to ``processed/`` or ``quarantine/`` (a file given on the command line is
+    copied: it belongs to whoever gave it). Returns where it now is."""
+    return _place_file(path, folder, move=move)
 
 
 @task(name="load_observations", cache_policy=NO_CACHE)
@@ -190,18 +281,114 @@ def load_observations(warehouse_url: str, delivery: Delivery, report) -> wh_load
 @task(name="quarantine_delivery", cache_policy=NO_CACHE)
 def quarantine_delivery(warehouse_url: str, quarantine_dir: Path, *, source_code: str, unit_code: str,
                         period: str, path: Path | None, fingerprint: str | None, file_name: str,
-                        rows_read: int, validation: dict | None, message: str) -> int:
-    """Record a rejected delivery (nothing of it loaded) and keep a copy of its file in quarantine."""
+                        rows_read: int, validation: dict | None, message: str, move: bool = False) -> int:
+    """Record a rejected delivery (nothing of it loaded) and put its file in quarantine (never deleted).
+
+    The file moves there when it came from the inbox (`move`), else a copy is kept.
+    """
     if path is not None and path.exists():
-        target = quarantine_dir / unit_code / source_code / period
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target / path.name)
+        _place_file(path, quarantine_dir / unit_code / source_code / period, move=move)
     engine = wh_db.make_engine(warehouse_url)
     try:
         return wh_load.record_rejected_delivery(
             engine, source_code=source_code, unit_code=unit_code, period=period,
             fingerprint=fingerprint or "", file_name=file_name, flow_run_id=current_flow_run_id(),
             rows_read=rows_read, validation=validation, message=message)
+    finally:
+        engine.dispose()
+
+
+def _failures_for_message(validation: dict | None) -> list[dict]:
+    if not validation:
+        return []
+    return [{k: f.get(k) for k in ("rule_id", "severity", "description_vi", "description_en", "unexpected_count",
+                                    "samples", "found", "expected")}
+            for f in validation.get("failed") or [] if f.get("severity") == "error"]
+
+
+@task(name="raise_alert", cache_policy=NO_CACHE)
+def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period: str, summary_vi: str,
+                summary_en: str, detail_key: str = "", validation: dict | None = None,
+                report_path: Path | None = None, load_id: int | None = None) -> dict:
+    """Record a problem and tell the channels that have not been told yet (once per problem).
+
+    Returns:
+        ``{"alert_key", "sent": [channel…], "errors": {channel: sentence}}``; ``sent`` is empty at a rerun.
+    """
+    engine = wh_db.make_engine(settings.warehouse_url)
+    try:
+        failures = _failures_for_message(validation)
+        state = wh_alerts.record_problem(
+            engine, kind=kind, source_code=source_code, unit_code=unit_code, period=period,
+            message=f"{summary_vi} / {summary_en}", detail_key=detail_key,
+            detail={"failures": failures} if failures else None, load_id=load_id,
+            report_path=str(report_path) if report_path else None)
+        configured = settings.alert_channels()
+        owed = state.owed([c.name for c in configured])
+        channels = [c for c in configured if c.name in owed]
+        if not channels:
+            return {"alert_key": state.alert_key, "sent": [], "errors": {}}
+        unit_name, source_name = wh_alerts.names(engine, unit_code, source_code)
+        message = AlertMessage(kind, "open", unit_code, unit_name, source_code, source_name, period, summary_vi,
+                               summary_en, failures,
+                               settings.report_link(report_path) if report_path else None, state.alert_key)
+        outcome = send_all(message, channels)
+        for name, error in outcome.items():
+            if error is None:
+                wh_alerts.mark_notified(engine, state.alert_id, name)
+        return {"alert_key": state.alert_key, "sent": [n for n, e in outcome.items() if e is None],
+                "errors": {n: e for n, e in outcome.items() if e is not None}}
+    finally:
+        engine.dispose()
+
+
+@task(name="resolve_alerts", cache_policy=NO_CACHE)
+def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, load_id: int | None,
+                   kinds=wh_alerts.KINDS) -> dict:
+    """Close the open problems of (source, unit, period) and announce the fix once.
+
+    Returns:
+        ``{"resolved": [alert_key…], "sent": [channel…], "errors": {channel: sentence}}``.
+    """
+    engine = wh_db.make_engine(settings.warehouse_url)
+    try:
+        states = wh_alerts.resolve_problems(engine, source_code=source_code, unit_code=unit_code,
+                                            period=period, load_id=load_id, kinds=kinds)
+        configured = settings.alert_channels()
+        owed = {c.name for s in states for c in configured if c.name in s.resolution_owed([c.name])}
+        channels = [c for c in configured if c.name in owed]
+        if not channels:
+            return {"resolved": [s.alert_key for s in states], "sent": [], "errors": {}}
+        unit_name, source_name = wh_alerts.names(engine, unit_code, source_code)
+        kinds_seen = sorted({s.kind for s in states})
+        load_vi = f" (lần nạp {load_id})" if load_id else ""
+        load_en = f" (load {load_id})" if load_id else ""
+        message = AlertMessage(
+            kinds_seen[0] if len(kinds_seen) == 1 else "validation_failed", "resolved", unit_code, unit_name,
+            source_code, source_name, period,
+            f"Nguồn {source_code} kỳ {period} đã có dữ liệu hợp lệ{load_vi}; sự cố đã được khắc phục: "
+            + "; ".join(s.message.split(" / ")[0] for s in states) + ".",
+            f"Source {source_code} {period} now has a valid delivery{load_en}; fixed: "
+            + "; ".join(s.message.split(" / ")[-1] for s in states) + ".",
+            [], None, ",".join(s.alert_key for s in states))
+        outcome = send_all(message, channels)
+        for name, error in outcome.items():
+            if error is None:
+                for s in states:
+                    wh_alerts.mark_resolution_notified(engine, s.alert_id, name)
+        return {"resolved": [s.alert_key for s in states],
+                "sent": [n for n, e in outcome.items() if e is None],
+                "errors": {n: e for n, e in outcome.items() if e is not None}}
+    finally:
+        engine.dispose()
+
+
+@task(name="find_late_sources", cache_policy=NO_CACHE)
+def find_late_sources(warehouse_url: str, unit_code: str, period: str, today: dt.date) -> list[dict]:
+    """Sources of `period` past their expected day (catalogue) with no load."""
+    engine = wh_db.make_engine(warehouse_url)
+    try:
+        return wh_alerts.late_sources(engine, unit_code, period, today)
     finally:
         engine.dispose()
 

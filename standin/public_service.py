@@ -12,8 +12,8 @@ token, ``400`` on bad parameters, ``404`` on other paths. A unit the server hold
 empty result.
 
 ``server.misbehave`` (a :class:`Misbehaviour`) lets a test make the server act like real ones: fail
-the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly, repeat a record across pages,
-or cut a page short. The token is never logged.
+the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly (``slow_next``), cut connections
+with a TCP reset (``reset_next``), repeat a record across pages, or cut a page short. The token is never logged.
 
 CLI: ``python -m standin.public_service --data PATH --host 127.0.0.1 --port 8765 --token TOKEN``.
 """
@@ -24,6 +24,8 @@ import argparse
 import datetime as dt
 import hmac
 import json
+import socket
+import struct
 import sys
 import threading
 import time
@@ -58,6 +60,8 @@ class Misbehaviour:
     duplicate_across_pages: bool = False
     short_page: bool = False
     requests_seen: int = 0
+    resets_pending: int = 0
+    slow_pending: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def fail_next(self, n: int = 1, status: int = 429) -> None:
@@ -65,8 +69,32 @@ class Misbehaviour:
         with self.lock:
             self.fail_statuses.extend([status] * n)
 
-    def reset(self) -> None:
+    def reset_next(self, n: int = 1) -> None:
+        """Cut the next ``n`` connections with a TCP reset, without any answer."""
         with self.lock:
+            self.resets_pending += n
+
+    def slow_next(self, n: int = 1, seconds: float = 2.0) -> None:
+        """Answer the next ``n`` requests only after ``seconds`` (a client timeout shorter than that fires)."""
+        with self.lock:
+            self.slow_pending.extend([seconds] * n)
+
+    def _take_reset(self) -> bool:
+        with self.lock:
+            if self.resets_pending:
+                self.resets_pending -= 1
+                return True
+            return False
+
+    def _take_delay(self) -> float:
+        with self.lock:
+            return self.slow_pending.pop(0) if self.slow_pending else self.delay_seconds
+
+    def reset(self) -> None:
+        """Behave again: no pending failures, resets or delays."""
+        with self.lock:
+            self.resets_pending = 0
+            self.slow_pending.clear()
             self.fail_statuses.clear()
             self.delay_seconds = 0.0
             self.duplicate_across_pages = False
@@ -138,8 +166,15 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path.rstrip("/") != API_PATH:
             return self._error(404, "khong_tim_thay", f"Không có tài nguyên {url.path}")
         mis = self.server.misbehave
-        if mis.delay_seconds:
-            time.sleep(mis.delay_seconds)
+        if mis._take_reset():
+            # RST instead of an answer: SO_LINGER 0 makes close() abort the connection
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            return None
+        delay = mis._take_delay()
+        if delay:
+            time.sleep(delay)
         auth = self.headers.get("Authorization", "")
         expected = f"Bearer {self.server.token}"
         if not hmac.compare_digest(auth.encode(), expected.encode()):

@@ -11,6 +11,12 @@ Rules worth knowing (docs/contracts.md, ../shared/reference/targets.md):
 - ``latest`` must describe month M itself (or be at most ``max_age_months`` older): otherwise stale;
 - when several active loads carry a figure for the same (indicator, unit, period, member) (a workbook
   repeats earlier months), the figure of the most recent delivery wins.
+
+Beside the status so far, every target gets an outlook for the year (``outlook_*`` and ``gap_*``
+columns; the rule set is in the "outlook for the year" section below and in warehouse/README.md).
+Snapshots are kept: ``read_attainment(..., as_of=)`` reads a month as it was judged on a day,
+``read_attainment_history`` lists every snapshot, and a snapshot added after the year's December was
+judged is flagged ``is_restatement``.
 """
 
 from __future__ import annotations

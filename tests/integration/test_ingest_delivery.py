@@ -71,13 +71,15 @@ def test_load_then_correction_then_bad_file(env, samples_dir, tmp_path):
     assert again.exit_code == 0 and "unchanged" in again.stdout
     assert [s for *_, s in loads(url)] == ["loaded"]
 
-    # A corrected re-delivery: item 9's month figure changes.
+    # A corrected re-delivery: item 9's month figure changes, and with it section I and the total (a
+    # correction that leaves the total unequal to its items would be quarantined).
     corrected = tmp_path / "corrected" / original.name
     corrected.parent.mkdir()
     wb = openpyxl.load_workbook(original)
     ws = wb.worksheets[0]
-    cell = find_cell(ws, "TỔNG THU NSNN TRÊN ĐỊA BÀN", "Thực hiện tháng")
-    cell.value = float(cell.value) + 1.0
+    for row_label in ("9", "Thu nội địa", "TỔNG THU NSNN TRÊN ĐỊA BÀN"):
+        cell = find_cell(ws, row_label, "Thực hiện tháng")
+        cell.value = float(cell.value) + 1.0
     wb.save(corrected)
     replaced = ingest("tax", corrected)
     assert replaced.exit_code == 0, replaced.output

@@ -136,3 +136,42 @@ def test_exports_give_the_same_observations_as_the_parameters(samples_dir, dossi
         assert obs.loc["DOSSIER_FEE_ONLINE", ["numerator", "denominator"]].tolist() == [want["fee_online"],
                                                                                         want["fee"]]
         assert set(obs["source_file"]) == {path.name}
+
+
+def test_connection_resets_are_retried_over_loopback(api, dossiers):
+    server, token = api
+    sleeps = []
+    server.misbehave.reset_next(2)
+    records, _ = PublicServiceClient(server.base_url, token, sleep=sleeps.append,
+                                     backoff_seconds=0.5).fetch_month(UNIT, "2025-08")
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-08")
+    assert sleeps == [0.5, 1.0]  # two resets, two backoffs, then the answer
+
+
+def test_a_slow_answer_times_out_and_is_retried(api, dossiers):
+    server, token = api
+    sleeps = []
+    server.misbehave.slow_next(1, seconds=3.0)
+    client = PublicServiceClient(server.base_url, token, timeout=(2.0, 0.3), sleep=sleeps.append)
+    records, _ = client.fetch_month(UNIT, "2025-08")
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-08")
+    assert sleeps == [1.0]
+
+
+def test_resets_that_never_stop_end_as_a_retriable_error(api):
+    from connectors.errors import RetriableSourceError
+
+    server, token = api
+    server.misbehave.reset_next(3)
+    with pytest.raises(RetriableSourceError) as info:
+        PublicServiceClient(server.base_url, token, max_attempts=3, sleep=lambda s: None).fetch_month(UNIT, "2025-08")
+    assert "could not connect" in str(info.value) and token not in str(info.value)
+
+
+def test_a_short_page_and_duplicates_keep_every_dossier_once(api, dossiers):
+    server, token = api
+    server.misbehave.short_page = True
+    server.misbehave.duplicate_across_pages = True
+    records, _ = PublicServiceClient(server.base_url, token, page_size=100).fetch_month(UNIT, "2025-03")
+    assert records["ma_ho_so"].is_unique
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-03")

@@ -198,3 +198,35 @@ def test_format_is_sniffed_not_taken_from_the_extension(tmp_path):
     junk.write_bytes(b"\x00\x01\x02 not a spreadsheet")
     with pytest.raises(BadInputError, match="found 'a unknown file', expected an Excel workbook"):
         Workbook(junk)
+
+
+def test_a_yearly_variant_is_declared_in_the_layout_not_coded(tmp_path):
+    data = {
+        "source": "demo",
+        "sheets": {"main": {
+            "select": {"names": ["Số liệu"]},
+            "header": {"detect": ["STT", "Chỉ tiêu"], "ruler": False},
+            "unit_line": "required",
+            "columns": {"stt": {"labels": ["STT"]}, "label": {"labels": ["Chỉ tiêu"]},
+                        "amount_vnd": {"labels": ["Số tiền"], "kind": "money"},
+                        "count": {"labels": ["Số lượng"], "kind": "number"}},
+            # the 2026 form: a Mã MLNS column, the amount headed "Giá trị", no count
+            "versions": [{"name": "2026", "header_has": ["Mã MLNS"],
+                          "columns": {"amount_vnd": {"labels": ["Giá trị"], "kind": "money"},
+                                      "mlns": {"labels": ["Mã MLNS"], "kind": "text"}},
+                          "drop": ["count"]}],
+        }},
+    }
+    layout = parse_layout(data)
+    old = [["Đơn vị tính: đồng"], ["STT", "Chỉ tiêu", "Số tiền", "Số lượng"], ["1", "a", 10, 2]]
+    new = [["Đơn vị tính: nghìn đồng"], ["STT", "Chỉ tiêu", "Mã MLNS", "Giá trị"], ["1", "a", "1000", 10]]
+    a = _read(write_workbook(tmp_path / "old.xlsx", {"Số liệu": old}), layout)
+    b = _read(write_workbook(tmp_path / "new.xlsx", {"Số liệu": new}), layout)
+    assert a.records.attrs["layout_version"] == "base" and b.records.attrs["layout_version"] == "2026"
+    assert a.records["amount_vnd"].tolist() == [10.0] and a.records["count"].tolist() == [2.0]
+    assert b.records["amount_vnd"].tolist() == [10_000.0] and b.records["mlns"].tolist() == ["1000"]
+    assert "count" not in b.records.columns
+    with pytest.raises(BadInputError, match="expected a column headed 'Giá trị'"):
+        _read(write_workbook(tmp_path / "broken.xlsx",
+                             {"Số liệu": [old[0], ["STT", "Chỉ tiêu", "Mã MLNS", "Số tiền"], ["1", "a", "1", 1]]}),
+              layout)
