@@ -198,6 +198,8 @@ def validate_delivery(*, source_code: str, unit_code: str, period: str, observat
     from expectations.suites import build_suite
 
     checks = build_suite(source_code, unit_code, period) if checks is None else checks
+    if records is None:  # observations alone (e.g. a test, or a source without records): record rules n/a
+        checks = [c for c in checks if c.frame == "observations"]
     ctx = DeliveryContext(
         observations=observations.reset_index(drop=True),
         records=(records if records is not None else pd.DataFrame()).reset_index(drop=True),
@@ -210,14 +212,11 @@ def validate_delivery(*, source_code: str, unit_code: str, period: str, observat
 
 
 def validate(df: pd.DataFrame, checks: list[Check], suite_name: str) -> ValidationReport:
-    """Run the observation-frame rules of `checks` over an observations frame alone (no records)."""
-    parts = suite_name.split(":")
-    ctx = DeliveryContext(observations=df.reset_index(drop=True), records=pd.DataFrame(),
-                          history=pd.DataFrame(columns=["indicator_code", "member_code", "period", "value",
-                                                        "numerator"]),
-                          source_code=parts[0], unit_code=parts[1] if len(parts) > 1 else "",
-                          period=parts[2] if len(parts) > 2 else "", today=datetime.now(UTC).date())
-    return _run(ctx, [c for c in checks if c.frame == "observations"], suite_name)
+    """Run the observation-frame rules of `checks` over an observations frame alone (no records, no
+    history). `suite_name` is ``source:unit:period``."""
+    source, unit, period = ([*suite_name.split(":"), "", ""])[:3]
+    return validate_delivery(source_code=source, unit_code=unit, period=period, observations=df,
+                             checks=[c for c in checks if c.frame == "observations"])
 
 
 def _history(history: pd.DataFrame | None, period: str) -> pd.DataFrame:
@@ -247,10 +246,11 @@ def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> Validati
                                       verdict.expected))
             if check.rule_id.endswith("columns_present"):
                 blocked_frames.add(check.frame)
-    # 2. One batch: both frames stacked, plus one marker column per derived rule.
-    batch = pd.concat([ctx.observations.assign(_frame="observations"),
-                       ctx.records.drop(columns=["raw_cells"], errors="ignore").assign(_frame="records")],
-                      ignore_index=True)
+    # 2. One batch: a row per observation and per record, one column per rule holding the values in the
+    # rule's scope (its frame, its condition) and nothing elsewhere: GX ignores empty cells, so no
+    # row_condition (a pandas query per rule) is needed. Derived rules get a True/False marker column.
+    total = len(ctx.observations) + len(ctx.records)
+    columns: dict[str, pd.Series] = {}
     _, batch_definition = _gx_context()
     # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
     suite = gx.ExpectationSuite(name=f"{suite_name}:{datetime.now(UTC).timestamp()}")
@@ -262,34 +262,34 @@ def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> Validati
         if frame.empty or check.frame in blocked_frames:
             skipped.append(check.rule_id)
             continue
-        kwargs = dict(check.kwargs)
-        if check.kind == "derived":
-            try:
+        try:
+            scope = frame.query(check.condition).index if check.condition else frame.index
+            if check.kind == "derived":
                 marks = check.derive(ctx).reindex(frame.index).fillna(True).astype(bool)
-            except KeyError:  # a column the rule needs is missing; the schema rule says so
-                skipped.append(check.rule_id)
-                continue
-            column = f"_ok_{i}"
-            batch[column] = True
-            batch.loc[marks.index + offsets[check.frame], column] = marks.to_numpy()
-            kwargs = {"column": column, "value_set": [True]}
-            expectation = "ExpectColumnValuesToBeInSet"
-        else:
-            if kwargs.get("column") not in frame.columns:
-                skipped.append(check.rule_id)
-                continue
-            expectation = check.expectation
-            if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(
-                    batch[kwargs["column"]]):
-                # Mixed columns (an empty cell is None) compare as numbers; the connector owns the types.
-                numeric = f"_num_{i}"
-                batch[numeric] = pd.to_numeric(batch[kwargs["column"]], errors="coerce")
-                kwargs["column"] = numeric
-        condition = f'_frame == "{check.frame}"' + (f" and ({check.condition})" if check.condition else "")
+                values, expectation, kwargs = marks.loc[scope], "ExpectColumnValuesToBeInSet", {"value_set": [True]}
+            elif check.expectation == "ExpectColumnValuesToNotBeNull":
+                values = frame.loc[scope, check.kwargs["column"]].notna()
+                expectation, kwargs = "ExpectColumnValuesToBeInSet", {"value_set": [True]}
+            else:
+                values = frame.loc[scope, check.kwargs["column"]]
+                expectation = check.expectation
+                kwargs = {k: v for k, v in check.kwargs.items() if k != "column"}
+                if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(values):
+                    # Mixed columns (an empty cell is None) compare as numbers; the connector owns the types.
+                    values = pd.to_numeric(values, errors="coerce")
+        except KeyError:  # a column the rule needs is missing; the schema rule says so
+            skipped.append(check.rule_id)
+            continue
+        column = f"_r{i}"
+        placed = pd.Series([None] * total, dtype=object)
+        placed.iloc[(values.index + offsets[check.frame]).to_numpy()] = values.astype(object).to_numpy()
+        if expectation == "ExpectColumnValuesToBeBetween":
+            placed = pd.to_numeric(placed, errors="coerce")
+        columns[column] = placed
         cls = getattr(gx.expectations, expectation)
-        suite.add_expectation(cls(**kwargs, row_condition=condition, condition_parser="pandas",
-                                  meta={"index": i}))
+        suite.add_expectation(cls(column=column, **kwargs, meta={"index": i}))
         planned[i] = check
+    batch = pd.DataFrame(columns, index=range(total))
     if planned:
         gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": batch})
         result = gx_batch.validate(suite, result_format={"result_format": "COMPLETE"})
@@ -302,7 +302,7 @@ def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> Validati
             for row in rows[:MAX_SAMPLE_ROWS]:
                 if isinstance(row, dict):
                     row = row.get("index")
-                if isinstance(row, int) and 0 <= row < len(batch):
+                if isinstance(row, int) and 0 <= row < total:
                     frame_rows = frames[check.frame]
                     local = row - offsets[check.frame]
                     samples.append(_sample(ctx, check, check.frame, frame_rows.iloc[local]))

@@ -76,8 +76,10 @@ def summary_markdown(result: dict) -> str:
     counts = attainment["status"].value_counts().to_dict()
     lines += ["", "## Chỉ tiêu", ""]
     lines += [f"- {STATUS_VI[s]}: {counts[s]}" for s in STATUS_VI if counts.get(s)]
-    attention = attainment[attainment["status"].isin(["behind", "not_met", "no_data"])
-                           | attainment["outlook_status"].isin(["behind", "not_met"])]
+    needs_care = attainment["status"].isin(["behind", "not_met", "no_data"])
+    if "outlook_status" in attainment:
+        needs_care |= attainment["outlook_status"].isin(["behind", "not_met"])
+    attention = attainment[needs_care]
     if not attention.empty:
         lines += ["", "## Cần chú ý", ""]
         for rec in attention.sort_values("target_code").to_dict("records"):

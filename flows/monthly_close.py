@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.runtime import flow_run
+from sqlalchemy.exc import SQLAlchemyError
 
 import expectations
 from connectors.errors import RetriableSourceError
@@ -180,17 +181,27 @@ def _reject_unreadable(settings: Settings, source_code: str, unit_code: str, per
 
 
 def alert_failed_run(flow, flow_run, state) -> None:
-    """Prefect ``on_failure`` hook: hand a failed flow run to the alerting (once per flow, unit, month)."""
+    """Prefect ``on_failure`` hook: hand a failed flow run to the alerting (once per flow, unit, month).
+
+    When the warehouse itself is what failed (so the alert cannot be recorded and de-duplicated), the
+    message is sent anyway: better twice than never.
+    """
     try:
         settings = get_settings()
         params = dict(getattr(flow_run, "parameters", None) or {})
         period = params.get("period") or previous_period(getattr(flow_run, "expected_start_time", None))
         unit = params.get("unit_code") or settings.unit_code
-        reason = (getattr(state, "message", None) or "").splitlines()[0][:300] if state else ""
-        tasks.raise_alert.fn(
-            settings, kind="flow_failed", source_code=flow.name, unit_code=unit, period=period,
-            summary_vi=f"Lượt chạy '{flow_run.name}' của luồng {flow.name} (kỳ {period}) kết thúc lỗi: {reason}",
-            summary_en=f"Run '{flow_run.name}' of flow {flow.name} ({period}) failed: {reason}")
+        reason = ((getattr(state, "message", None) or "").splitlines() or [""])[0][:300] if state else ""
+        summary_vi = f"Lượt chạy '{flow_run.name}' của luồng {flow.name} (kỳ {period}) kết thúc lỗi: {reason}"
+        summary_en = f"Run '{flow_run.name}' of flow {flow.name} ({period}) failed: {reason}"
+        try:
+            tasks.raise_alert.fn(settings, kind="flow_failed", source_code=flow.name, unit_code=unit,
+                                 period=period, summary_vi=summary_vi, summary_en=summary_en)
+        except SQLAlchemyError:
+            from alerts import AlertMessage, send_all
+
+            send_all(AlertMessage("flow_failed", "open", unit, unit, flow.name, flow.name, period, summary_vi,
+                                  summary_en), settings.alert_channels())
     except Exception as exc:  # the hook must never hide the run's own failure
         logging.getLogger(__name__).warning("could not alert about failed run: %s", type(exc).__name__)
 

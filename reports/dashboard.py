@@ -134,7 +134,7 @@ def trend_svg(points: list[tuple[int, float]], bound_lines: list[float], project
               colour: str, width: int = 300, height: int = 110) -> str:
     """A small SVG line chart of the monthly values (months 1..12), dashed bound lines and a dotted
     projection from the latest month to December."""
-    pad_l, pad_r, pad_t, pad_b = 34, 8, 8, 18
+    pad_l, pad_r, pad_t, pad_b = 48, 8, 8, 18
     values = [v for _, v in points] + list(bound_lines) + ([projection] if projection is not None else [])
     if not values:
         return (f'<svg width="{width}" height="{height}" role="img" aria-label="Chưa có số liệu">'
@@ -196,6 +196,8 @@ def _card(rec: dict, series: list[dict]) -> str:
     outlook_colour = STATUS_COLOURS.get(outlook, "#999")
     share = progress_share(rec)
     code = _esc(rec.get("target_code"))
+    restated = ('<span class="badge restated" style="background:#6a1b9a">Điều chỉnh sau khóa sổ</span>'
+                if rec.get("is_restatement") is True else "")
     plan = plan_text(comparison, rec.get("bound_low"), rec.get("bound_high"))
     plan += "%" if rec.get("display_unit") == "%" else ""
     projected = ("" if projection is None
@@ -204,7 +206,7 @@ def _card(rec: dict, series: list[dict]) -> str:
 <article class="card" data-status="{_esc(status)}" data-code="{code}" style="border-top-color:{colour}">
   <div class="code">{_esc(rec.get('target_code'))}</div>
   <div class="name">{_esc(rec.get('name_vi'))}</div>
-  <span class="badge status" style="background:{colour}">{_esc(STATUS_VI.get(status, status))}</span>
+  <span class="badge status" style="background:{colour}">{_esc(STATUS_VI.get(status, status))}</span>{restated}
   <div class="value">{_esc(_value_text(rec))}</div>
   <div class="plan">Kế hoạch: {_esc(plan)}</div>
   <div class="bar" title="{share * 100:.0f}%"><div style="width:{share * 100:.1f}%;background:{colour}"></div></div>

@@ -29,14 +29,14 @@ from connectors.legacy import from_unicode  # noqa: E402  (the encoder is only u
 
 # STT, Nội dung thu, Mã mục, Pháp lệnh, HĐND giao, Thực hiện tháng, Lũy kế, Cùng kỳ, % dự toán, % cùng kỳ, Ghi chú
 ROWS = [
-    [None, "TỔNG THU NSNN TRÊN ĐỊA BÀN", None, 1234.5, 1430, 30.5, 1250.5, 1220, 87.4, 102.5, None],
-    ["I", "Thu nội địa", None, 1234.5, 1430, 30.5, 1250.5, 1220, 87.4, 102.5, None],
+    [None, "TỔNG THU NSNN TRÊN ĐỊA BÀN", None, 1234.5, 1430, 20.5, 1250.5, 1220, 87.4, 102.5, None],
+    ["I", "Thu nội địa", None, 1234.5, 1430, 20.5, 1250.5, 1220, 87.4, 102.5, None],
     ["1", "Thuế thu nhập cá nhân", "1000", 1200, 1320, 20.5, 1200.5, 1180, 90.9, 101.7, None],
     ["1.1", "Trong đó: từ tiền lương, tiền công", None, None, None, 10, 100, 90, None, None, None],
     ["a", "Khấu trừ tại nguồn", None, None, None, 6, 60, 50, None, None, None],
     ["-", "Quyết toán năm", None, None, None, 4, 40, 40, None, None, None],
     ["2", "Thu từ quỹ đất công ích, hoa lợi công sản", None, "-", 110, "-", 50, 40, 45.5, 125.0, None],
-    ["3", "Thu khác ngân sách", "4900", 34.5, None, 10, 0, 0, 0.0, -12.5, None],
+    ["3", "Thu khác ngân sách", "4900", 34.5, None, 0, 0, 0, 0.0, -12.5, None],
     ["II", "Thu bổ sung từ ngân sách cấp trên", None, 500, 500, 40, 400, 380, 80.0, 105.3,
      "Không tính vào thu trên địa bàn"],
 ]

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.prefect]
 NAN = math.nan
 
 
-def close_result(period="2025-10", with_attainment=True):
+def close_result(period="2025-10", with_attainment=True, unit="10549"):
     attainment = pd.DataFrame([
         {"target_code": "CT09", "name_vi": "Thu hút khách du lịch đạt 100.000 lượt khách", "display_unit": "lượt",
          "comparison": "at_least", "bound_low": 100000.0, "bound_high": NAN, "value": 94000.0, "status": "on_track",
@@ -27,7 +27,7 @@ def close_result(period="2025-10", with_attainment=True):
          "bound_high": NAN, "value": 99.6, "status": "behind", "outlook_value": 99.6, "outlook_status": "not_met",
          "gap_text": "Không còn khả năng đạt 100% trong năm: lũy kế đã có 4 hồ sơ trễ hạn"},
     ])
-    return {"period": period, "unit_code": "10549",
+    return {"period": period, "unit_code": unit,
             "sources": {"tax": SourceOutcome("tax", "loaded", 58, 7),
                         "health": SourceOutcome("health", "quarantined", 0, 8, "bad | header")},
             "attainment": attainment if with_attainment else None}
@@ -75,13 +75,14 @@ def test_artifacts_are_published_from_a_flow_run(prefect_harness):
     def publish(result: dict) -> None:
         publish_close_artifacts(result)
 
-    publish(close_result("2025-09"))
-    publish(close_result("2025-10"))
+    # a unit of its own: the session's harness also holds the monthly-close tests' artifacts
+    publish(close_result("2025-09", unit="99999"))
+    publish(close_result("2025-10", unit="99999"))
     with get_client(sync_client=True) as client:
         tables = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["attainment-10549-2025"])))
+            key=ArtifactFilterKey(any_=["attainment-99999-2025"])))
         summaries = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["close-summary-10549-2025"])))
+            key=ArtifactFilterKey(any_=["close-summary-99999-2025"])))
     # one version per run under the same key, each attached to its flow run
     assert len(tables) == 2 and len(summaries) == 2
     assert {a.type for a in tables} == {"table"} and {a.type for a in summaries} == {"markdown"}

@@ -84,17 +84,32 @@ def test_filled_by_script_and_through_libreoffice_ingest_the_same(tmp_path):
     assert by_script.loc["ANTT", "text_value"] == "Giữ vững"
     assert sorted(by_script.index) == sorted([*want, "HO_NGHEO"])
 
+    # the filled workbook saved again by LibreOffice (recalculated, its own styles and shared strings)
+    _same(by_script, _observations(_through_libreoffice(filled, tmp_path)))
+    # the empty template opened and saved by LibreOffice, then filled: the form survives the round trip
+    saved_by_lo = _through_libreoffice(tmp_path / "chi-tieu-khac-2025.xlsx", tmp_path)
+    ws = load_workbook(saved_by_lo)["Chỉ tiêu"]
+    assert ws.protection.sheet is True
+    assert sorted(dv.type for dv in ws.data_validations.dataValidation) == ["decimal", "list", "list"]
+    refilled = _fill(saved_by_lo, tmp_path / "filled-after-lo.xlsx")
+    _same(by_script, _observations(refilled))
+
+
+def _through_libreoffice(path: Path, tmp_path: Path) -> Path:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is required for this test (CI installs it)"
-    lo_dir = tmp_path / "lo"
-    lo_dir.mkdir()
+    out = tmp_path / f"lo-{path.stem}"
+    out.mkdir()
     subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
-                    "xlsx:Calc MS Excel 2007 XML", "--outdir", str(lo_dir), str(filled)],
+                    "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=180)
-    through_lo = _observations(lo_dir / "filled.xlsx")
+    return out / path.name
+
+
+def _same(by_script, other):
     cols = ["value", "numerator", "denominator", "text_value", "row_number", "column_name"]
     left = by_script[cols].sort_index()
-    right = through_lo[cols].sort_index()
+    right = other[cols].sort_index()
     assert left.index.tolist() == right.index.tolist()
     for code in left.index:
         for col in cols:

@@ -74,6 +74,11 @@ def set_obs(d, indicator, column, value, member=None):
     return d["obs"].at[idx, "row_number"]
 
 
+def setter(where, column, value):
+    """A mutation that sets `column` of the first record matching `where` to `value`."""
+    return lambda d: set_rec(d, where, column, value)
+
+
 def code(col, value):
     return lambda r: r[col].astype(str) == value
 
@@ -196,8 +201,7 @@ CASES = [
     ("tax", "tax.no_unknown_columns", add_column("rec", "cot_la"), None),
     ("tax", "tax.member_not_null", lambda d: set_rec(d, code("member_code", "I.3"), "member_code", None), "row"),
     ("tax", "tax.member_unique", lambda d: set_rec(d, code("member_code", "I.3"), "member_code", "I.2"), "row"),
-    *[("tax", f"tax.{col}_not_negative", (lambda col: lambda d: set_rec(d, code("member_code", "II"), col,
-                                                                        -5_000_000.0))(col), "row")
+    *[("tax", f"tax.{col}_not_negative", setter(code("member_code", "II"), col, -5_000_000.0), "row")
       for col in ("du_toan_phap_lenh_vnd", "du_toan_hdnd_vnd", "th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd")],
     ("tax", "tax.parent_equals_children",
      lambda d: set_rec(d, code("member_code", "TONG"), "cung_ky_vnd",
@@ -266,13 +270,13 @@ CASES = [
                        & r["ngay_ket_thuc_xu_ly"].isna(), "ngay_hen_tra", nat("2025-10-01 17:00")), "row"),
     ("public_service", "public_service.belongs_to_period",
      lambda d: set_rec(d, lambda r: r["ngay_tiep_nhan"].between(nat("2025-10-01"), nat("2025-10-31"))
-                       & r["ngay_ket_thuc_xu_ly"].isna() & r["ngay_tu_choi"].isna(), "ngay_tiep_nhan",
-                       nat("2025-07-01 08:00")), "row"),
+                       & (r["ngay_ket_thuc_xu_ly"] > nat("2025-11-01")) & r["ngay_tu_choi"].isna(),
+                       "ngay_tiep_nhan", nat("2025-07-01 08:00")), "row"),
     ("public_service", "public_service.received_not_future",
      lambda d: set_rec(d, lambda r: r["ngay_tiep_nhan"].between(nat("2025-10-01"), nat("2025-10-31"))
                        & r["ngay_ket_thuc_xu_ly"].isna(), "ngay_tiep_nhan", nat("2025-11-02 08:00")), "row"),
     *[("public_service", f"public_service.{col}_not_future",
-       (lambda col: lambda d: set_rec(d, first, col, nat("2026-03-01 08:00")))(col), "row")
+       setter(first, col, nat("2026-03-01 08:00")), "row")
       for col in ("ngay_ket_thuc_xu_ly", "ngay_tra", "ngay_tu_choi")],
     ("public_service", "public_service.received_adds_up", channel_change, None),
     ("public_service", "public_service.resolved_adds_up", late_dossier, None),

@@ -31,6 +31,12 @@ def test_one_card_per_target_with_its_status():
     assert "94.000 lượt" in html and "Cần thêm 6.000 lượt khách đến hết tháng 12" in html
 
 
+def test_a_restatement_is_marked():
+    html = page()
+    assert html.count('class="badge restated"') == 1  # CT13 only
+    assert html.index('class="badge restated"') > html.index('data-code="CT13"')
+
+
 def test_sources_show_their_state_and_text_is_escaped():
     html = page()
     states = re.findall(r'data-source="([a-z_]+)" data-status="([a-z]+)"', html)
