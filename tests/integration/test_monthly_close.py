@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
 CHECKED_MONTHS = ["2025-03", "2025-06", "2025-10", "2025-12"]
 TABLES = ["units", "sources", "plans", "targets", "loads", "observations", "validation_results",
-          "attainment_evaluations"]
+          "attainment_evaluations", "alerts"]
 
 
 def table_counts(url: str) -> dict[str, int]:
@@ -99,6 +99,8 @@ def test_closing_again_adds_nothing(closed_year):
     env, results = closed_year
     from flows.monthly_close import close_month
 
+    # The inbox files moved to processed/ when they were loaded: the rerun finds the inbox empty and must
+    # report the loads in force ("unchanged"), not "missing", and write nothing (no load, no alert).
     before = table_counts(env["THIDUA_WAREHOUSE_URL"])
     with Env(**env):
         again = {p: close_month(period=p, unit_code="10549") for p in ("2024-12", "2025-06", "2025-12")}
