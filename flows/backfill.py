@@ -43,7 +43,7 @@ def find_pending_sources(unit_code: str, period: str) -> dict[str, str]:
         active = wh_load.read_active_loads(engine, unit_code, period)
     finally:
         engine.dispose()
-    loaded = dict(zip(active["source_code"], active["fingerprint"]))
+    loaded = dict(zip(active["source_code"], active["fingerprint"], strict=True))
     pending = {}
     for source in tasks.ALL_SOURCES:
         folder = settings.inbox_dir / unit_code / source / period

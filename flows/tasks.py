@@ -29,6 +29,11 @@ from warehouse import catalogue as wh_catalogue
 from warehouse import db as wh_db
 from warehouse import load as wh_load
 
+# Every task that does I/O has a timeout: a hung disk, database or mail server fails the task
+# (and the alerting says so) instead of holding the ward's close lock forever.
+FILE_TIMEOUT = 600   # reading, validating, moving one delivery
+DB_TIMEOUT = 600     # one warehouse transaction (a large load included)
+ALERT_TIMEOUT = 120  # webhook + SMTP, each with its own shorter socket timeout
 FILE_SOURCES = ("tax", "health", "education", "indicators")
 ALL_SOURCES = ("tax", "public_service", "health", "education", "indicators")
 
@@ -93,7 +98,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-@task(name="prepare_warehouse", cache_policy=NO_CACHE)
+@task(name="prepare_warehouse", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def prepare_warehouse(warehouse_url: str, catalogue_path: Path) -> dict:
     """Migrate the warehouse to head and load the target catalogue.
 
@@ -111,7 +116,7 @@ def prepare_warehouse(warehouse_url: str, catalogue_path: Path) -> dict:
         engine.dispose()
 
 
-@task(name="find_delivery_file", cache_policy=NO_CACHE)
+@task(name="find_delivery_file", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
                        period: str) -> Path | Rejection | None:
     """The delivered file in ``<inbox>/<unit>/<source>/<period>/``, None when nothing arrived, or a
@@ -137,7 +142,7 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
     return files[0]
 
 
-@task(name="read_delivery_file", cache_policy=NO_CACHE)
+@task(name="read_delivery_file", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str) -> Delivery | Rejection:
     """Parse one delivered file into observations (with lineage), or reject it with one sentence."""
     spec = connectors.SOURCES[source_code]
@@ -182,7 +187,7 @@ def local_today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
-@task(name="read_current_load", cache_policy=NO_CACHE)
+@task(name="read_current_load", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def read_current_load(warehouse_url: str, source_code: str, unit_code: str, period: str) -> dict | None:
     """The load in force for (source, unit, period), else its latest attempt (quarantined…), else None."""
     engine = wh_db.make_engine(warehouse_url)
@@ -192,7 +197,7 @@ def read_current_load(warehouse_url: str, source_code: str, unit_code: str, peri
         engine.dispose()
 
 
-@task(name="read_history", cache_policy=NO_CACHE)
+@task(name="read_history", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def read_history(warehouse_url: str, source_code: str, unit_code: str, period: str) -> pd.DataFrame:
     """Earlier observations of the source (active loads, this year and last) for the history rules."""
     engine = wh_db.make_engine(warehouse_url)
@@ -205,7 +210,7 @@ def read_history(warehouse_url: str, source_code: str, unit_code: str, period: s
     return frame.reset_index(drop=True)
 
 
-@task(name="validate_delivery", cache_policy=NO_CACHE)
+@task(name="validate_delivery", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def validate_delivery(delivery: Delivery, history: pd.DataFrame | None = None,
                       today: dt.date | None = None) -> expectations.ValidationReport:
     """Run the source's expectation suite over the delivery's records and observations (one GX run)."""
@@ -222,7 +227,7 @@ def validation_report_path(reports_dir: Path, delivery: Delivery) -> Path:
             / f"{stem}-{delivery.fingerprint[:12]}.html")
 
 
-@task(name="write_validation_report", cache_policy=NO_CACHE)
+@task(name="write_validation_report", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def write_validation_report(warehouse_url: str, reports_dir: Path, delivery: Delivery, report: dict,
                             outcome: str) -> Path:
     """Write the delivery's self-contained HTML validation report (browsable offline)."""
@@ -257,14 +262,14 @@ def _place_file(path: Path, folder: Path, *, move: bool) -> Path:
     return target
 
 
-@task(name="file_delivery", cache_policy=NO_CACHE)
+@task(name="file_delivery", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def file_delivery(path: Path, folder: Path, move: bool) -> Path:
     """Move an inbox file to ``processed/`` or ``quarantine/`` (a file given on the command line is
     copied: it belongs to whoever gave it). Returns where it now is."""
     return _place_file(path, folder, move=move)
 
 
-@task(name="load_observations", cache_policy=NO_CACHE)
+@task(name="load_observations", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def load_observations(warehouse_url: str, delivery: Delivery, report) -> wh_load.LoadResult:
     """Load a validated delivery in one transaction (same fingerprint: nothing written)."""
     engine = wh_db.make_engine(warehouse_url)
@@ -278,7 +283,7 @@ def load_observations(warehouse_url: str, delivery: Delivery, report) -> wh_load
         engine.dispose()
 
 
-@task(name="quarantine_delivery", cache_policy=NO_CACHE)
+@task(name="quarantine_delivery", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def quarantine_delivery(warehouse_url: str, quarantine_dir: Path, *, source_code: str, unit_code: str,
                         period: str, path: Path | None, fingerprint: str | None, file_name: str,
                         rows_read: int, validation: dict | None, message: str, move: bool = False) -> int:
@@ -306,7 +311,7 @@ def _failures_for_message(validation: dict | None) -> list[dict]:
             for f in validation.get("failed") or [] if f.get("severity") == "error"]
 
 
-@task(name="raise_alert", cache_policy=NO_CACHE)
+@task(name="raise_alert", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)
 def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period: str, summary_vi: str,
                 summary_en: str, detail_key: str = "", validation: dict | None = None,
                 report_path: Path | None = None, load_id: int | None = None) -> dict:
@@ -342,7 +347,7 @@ def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period
         engine.dispose()
 
 
-@task(name="resolve_alerts", cache_policy=NO_CACHE)
+@task(name="resolve_alerts", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)
 def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, load_id: int | None,
                    kinds=wh_alerts.KINDS) -> dict:
     """Close the open problems of (source, unit, period) and announce the fix once.
@@ -383,7 +388,7 @@ def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, l
         engine.dispose()
 
 
-@task(name="find_late_sources", cache_policy=NO_CACHE)
+@task(name="find_late_sources", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def find_late_sources(warehouse_url: str, unit_code: str, period: str, today: dt.date) -> list[dict]:
     """Sources of `period` past their expected day (catalogue) with no load."""
     engine = wh_db.make_engine(warehouse_url)
@@ -393,7 +398,7 @@ def find_late_sources(warehouse_url: str, unit_code: str, period: str, today: dt
         engine.dispose()
 
 
-@task(name="evaluate_attainment", cache_policy=NO_CACHE)
+@task(name="evaluate_attainment", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
 def evaluate_attainment(warehouse_url: str, plan_id: int, plan_year: int, unit_code: str,
                         period: str) -> pd.DataFrame:
     """Judge every target of the plan at the end of `period` and keep a snapshot when inputs changed."""

@@ -55,9 +55,14 @@ def test_late_tax_export_is_picked_up_by_the_catch_up_run(env, samples_dir, tmp_
     from flows.settings import get_settings
     from warehouse import attainment, db
 
+    from warehouse import alerts
+
     engine = db.make_engine(get_settings().warehouse_url)
     now = attainment.read_attainment(engine, UNIT, "2025-10").set_index("target_code")
+    late = [a for a in alerts.read_alerts(engine, UNIT) if a.kind == "source_late"]
     engine.dispose()
+    # The tax office was late (due on the 5th of November): one alert over three runs, resolved by the load.
+    assert [(a.source_code, a.period, a.status) for a in late] == [("tax", "2025-10", "resolved")]
     for code in ("CT01a", "CT01b"):
         assert now.loc[code, "status"] == expected[code]["status"]
         assert now.loc[code, "value"] == pytest.approx(expected[code]["value"], abs=0.01)
