@@ -7,29 +7,12 @@ identifiers and JSON stay English.
 from __future__ import annotations
 
 import json
-import math
 import unicodedata
 
 import pandas as pd
 
-STATUS_VI = {
-    "met": "Đạt",
-    "exceeded": "Vượt",
-    "on_track": "Đúng tiến độ",
-    "behind": "Chậm tiến độ",
-    "not_met": "Không đạt",
-    "no_data": "Chưa có số liệu",
-}
-
-# the outlook for the year uses the same vocabulary, read as a forecast (warehouse/README.md, "Outlook")
-OUTLOOK_VI = {
-    "met": "Đã đạt",
-    "exceeded": "Dự kiến vượt",
-    "on_track": "Dự kiến đạt",
-    "behind": "Nguy cơ không đạt",
-    "not_met": "Không đạt",
-    "no_data": "Chưa đủ số liệu",
-}
+# One vocabulary for every place people read results: the reports package owns it.
+from reports.vn import OUTLOOK_VI, STATUS_VI, format_number, missing, neutralise_formula  # noqa: F401
 
 COMPARISON_VI = {
     "band": "từ {low} đến {high}",
@@ -45,16 +28,7 @@ ATTAINMENT_FIELDS = ["target_code", "unit_code", "period", "value", "numerator",
                      "outlook_value", "outlook_status", "outlook_method", "gap_value", "gap_text"]
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def format_number(value, decimals: int = 1) -> str:
-    """1234.5 -> '1.234,5'; None/NaN -> '' (never 0)."""
-    if _missing(value):
-        return ""
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+_missing = missing
 
 
 def format_bound(comparison: str, low, high) -> str:
@@ -140,10 +114,3 @@ def attainment_csv(attainment: pd.DataFrame) -> str:
     for col in ("detail", "gap_text"):
         frame[col] = frame[col].map(neutralise_formula)
     return frame.to_csv(index=False)
-
-
-def neutralise_formula(text):
-    """Prefix text starting with = + - @ with an apostrophe so spreadsheets show it as text."""
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@"):
-        return "'" + text
-    return text
