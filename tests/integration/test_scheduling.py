@@ -53,9 +53,7 @@ def test_late_tax_export_is_picked_up_by_the_catch_up_run(env, samples_dir, tmp_
     expected = expected_attainment(samples_dir, "2025-10")
 
     from flows.settings import get_settings
-    from warehouse import attainment, db
-
-    from warehouse import alerts
+    from warehouse import alerts, attainment, db
 
     engine = db.make_engine(get_settings().warehouse_url)
     now = attainment.read_attainment(engine, UNIT, "2025-10").set_index("target_code")
