@@ -188,3 +188,15 @@ def test_two_closes_of_the_same_month_do_not_interleave(deployed):
     # Both really ran at the same time: the second started before the first had finished its work.
     starts = sorted(r["start_time"] for r in runs)
     assert starts[1] < a[1], "the worker ran the two closes one after the other; nothing was tested"
+
+
+def test_close_units_fans_out_one_monthly_close_per_ward(deployed):
+    run_id = trigger(deployed, "close-units/close-units", {"unit_codes": ["10549"], "period": "2025-09"})
+    run = wait_final(deployed, run_id)
+    assert run["state"]["type"] == "COMPLETED", run_logs(deployed, run_id)[-3000:]
+    children = api(deployed, "POST", "/flow_runs/filter",
+                   json={"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    # The ward's close ran as its own deployment run (a worker picked it up), for the requested month.
+    closes = [c for c in children if c["deployment_id"]]
+    assert len(closes) == 1 and closes[0]["parameters"] == {"period": "2025-09", "unit_code": "10549"}
+    assert closes[0]["state"]["type"] == "COMPLETED"
