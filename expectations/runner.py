@@ -127,6 +127,10 @@ def _gx_context():
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # GX pins some module loggers to INFO on import (e.g. the temporary docs folder notice, once per
+        # context); quiet them afterwards so operators see only warnings.
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = ctx.data_sources.add_pandas("thidua")
