@@ -12,7 +12,7 @@ import unicodedata
 import pandas as pd
 
 # One vocabulary for every place people read results: the reports package owns it.
-from reports.vn import OUTLOOK_VI, STATUS_VI, format_number, missing, neutralise_formula  # noqa: F401
+from reports.vn import OUTLOOK_VI, STATUS_VI, format_number, missing, neutralise_formula, outlook_label  # noqa: F401
 
 COMPARISON_VI = {
     "band": "từ {low} đến {high}",
@@ -77,7 +77,7 @@ def outlook_cell(rec: dict, decimals: int = 2) -> str:
     status = rec.get("outlook_status")
     if _missing(status) or not status:
         return ""
-    label = OUTLOOK_VI.get(status, str(status))
+    label = outlook_label(status, rec.get("period"))
     value = rec.get("outlook_value")
     if rec.get("comparison") == "qualitative" or _missing(value):
         return label

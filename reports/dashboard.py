@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reports.vn import (
-    OUTLOOK_VI,
     SOURCE_NAME_VI,
     SOURCE_STATUS_VI,
     STATUS_VI,
@@ -30,6 +29,7 @@ from reports.vn import (
     plan_text,
     value_decimals,
 )
+from reports.vn import outlook_label as vn_outlook_label
 
 STATUS_COLOURS = {
     "met": "#2e7d32",
@@ -192,7 +192,7 @@ def _card(rec: dict, series: list[dict]) -> str:
     projection = rec.get("outlook_value")
     projection = None if missing(projection) or comparison == "qualitative" else float(projection)
     outlook = rec.get("outlook_status")
-    outlook_label = OUTLOOK_VI.get(outlook, "") if outlook else ""
+    outlook_words = vn_outlook_label(outlook, rec.get("period")) if outlook else ""
     outlook_colour = STATUS_COLOURS.get(outlook, "#999")
     share = progress_share(rec)
     code = _esc(rec.get("target_code"))
@@ -212,7 +212,7 @@ def _card(rec: dict, series: list[dict]) -> str:
   <div class="bar" title="{share * 100:.0f}%"><div style="width:{share * 100:.1f}%;background:{colour}"></div></div>
   {trend_svg(points, bounds, projection, colour)}
   <div class="outlook">Dự báo cả năm:
-    <span class="badge outlook-status" style="background:{outlook_colour}">{_esc(outlook_label)}</span>
+    <span class="badge outlook-status" style="background:{outlook_colour}">{_esc(outlook_words)}</span>
     <span class="projected">{_esc(projected)}</span></div>
   <div class="gap">{_esc(rec.get('gap_text') or '')}</div>
 </article>"""

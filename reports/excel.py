@@ -25,7 +25,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from reports.vn import (
-    OUTLOOK_VI,
     STATUS_VI,
     XL_1DP,
     XL_2DP,
@@ -34,6 +33,7 @@ from reports.vn import (
     format_number,
     missing,
     neutralise_formula,
+    outlook_label,
     period_end,
     period_words,
     plan_bound,
@@ -124,7 +124,7 @@ def outlook_text(rec: dict) -> str:
     status = rec.get("outlook_status")
     if missing(status) or not status:
         return ""
-    label = OUTLOOK_VI.get(status, str(status))
+    label = outlook_label(status, rec.get("period"))
     value = rec.get("outlook_value")
     if missing(value) or rec.get("comparison") == "qualitative":
         return label

@@ -28,6 +28,15 @@ OUTLOOK_VI = {
     "not_met": "Không đạt",
     "no_data": "Chưa đủ số liệu",
 }
+
+
+def outlook_label(status: str, period: str | None = None) -> str:
+    """The outlook status in words; in December the year is closed, so it reads as the final result."""
+    if period and str(period).endswith("-12"):
+        return STATUS_VI.get(status, str(status))
+    return OUTLOOK_VI.get(status, str(status))
+
+
 SOURCE_STATUS_VI = {
     "loaded": "Đã nạp",
     "superseded": "Đã thay thế",

@@ -59,3 +59,12 @@ def test_stt(code, stt):
                                              ("@a", "'@a"), ("Giữ vững", "Giữ vững"), (None, None)])
 def test_neutralise_formula(text, safe):
     assert neutralise_formula(text) == safe
+
+
+def test_outlook_reads_as_a_forecast_until_december_then_as_the_result():
+    from reports.vn import outlook_label
+
+    assert outlook_label("exceeded", "2025-10") == "Dự kiến vượt"
+    assert outlook_label("on_track", "2025-11") == "Dự kiến đạt"
+    assert outlook_label("exceeded", "2025-12") == "Vượt"
+    assert outlook_label("met", "2025-12") == "Đạt"
