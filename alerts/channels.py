@@ -7,6 +7,7 @@ the host only; an SMTP password never appears in an error or a log line.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -17,6 +18,26 @@ import requests
 
 from alerts.errors import AlertDeliveryError
 from alerts.message import AlertMessage, format_text, subject, webhook_payload
+
+_WEBHOOK_TARGETS: set[str] = set()  # request targets (path?query) of webhook URLs, which carry tokens
+
+
+class _HideWebhookTargets(logging.Filter):
+    """urllib3 logs each request line at DEBUG (`"POST /hooks/<token> HTTP/1.1" 500`): hide webhook paths."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _WEBHOOK_TARGETS and isinstance(record.args, tuple):
+            record.args = tuple(_hide_targets(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _hide_targets(text: str) -> str:
+    for target in sorted(_WEBHOOK_TARGETS, key=len, reverse=True):
+        text = text.replace(target, "/…")
+    return text
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_HideWebhookTargets())
 
 
 def _host_of(url: str) -> str:
@@ -39,6 +60,9 @@ class WebhookChannel:
             AlertDeliveryError: no connection, a timeout, or a non-2xx answer (names the host only).
         """
         where = _host_of(self.url)
+        parts = urlsplit(self.url)
+        targets = (parts.path + ("?" + parts.query if parts.query else ""), parts.path)
+        _WEBHOOK_TARGETS.update(t for t in targets if t not in ("", "/"))
         try:
             response = requests.post(self.url, json=webhook_payload(message), timeout=self.timeout_seconds)
         except requests.RequestException as exc:
