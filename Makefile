@@ -17,20 +17,25 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# compat: the checkout itself goes on sys.path, so packages added later import without a reinstall
+	# (the default editable finder froze the package list; setuptools notes compat is transitional).
 	$(PY) -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
 
 ## demo: generate sample exports 2024-01..2025-12, start the stand-in API, close every month of 2025
 demo: setup
+	@mkdir -p "$(PREFECT_HOME)"
 	$(VENV)/bin/thidua demo
 
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
 test: setup
+	@mkdir -p "$(PREFECT_HOME)"
 	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q
 
 ## serve / deploy / worker: the operator path (README, "Operate"); each runs in its own terminal or unit
 serve: setup
+	@mkdir -p "$(PREFECT_HOME)"
 	ops/serve.sh
 
 deploy: setup
