@@ -14,11 +14,12 @@ export GX_ANALYTICS_ENABLED ?= false
 
 setup: $(STAMP)
 
+# Editable install in compat mode: the checkout itself goes on sys.path, so packages added later import
+# without a reinstall (the default editable finder froze the package list; setuptools calls compat
+# transitional).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# compat: the checkout itself goes on sys.path, so packages added later import without a reinstall
-	# (the default editable finder froze the package list; setuptools notes compat is transitional).
 	$(PY) -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
 
