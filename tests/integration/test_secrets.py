@@ -195,7 +195,9 @@ def test_no_secret_appears_in_any_output(prefect_harness, samples_dir, tmp_path,
         **{f"prefect {k}": text for k, text in _prefect_texts(state.state_details.flow_run_id).items()},
         "result": repr(result),
     }
-    assert caplog.records and outputs["prefect logs"], "no logs to search"
+    # Prefect ships run logs to its API only at or above PREFECT_LOGGING_LEVEL (WARNING under `make test`),
+    # so the API's log store may be empty; the captured records below are always there.
+    assert caplog.records, "no logs to search"
     assert "HTTP 401" in outputs["prefect logs"] + outputs["log records"] + outputs["prefect artifacts"]
 
     leaks = [(name, where) for name, secret in secrets.items() for where, text in outputs.items()
