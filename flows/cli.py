@@ -84,6 +84,13 @@ def friendly(fn):
     return wrapper
 
 
+def check_delivery_args(period: str, file: Path) -> None:
+    """The arguments `ingest` and `validate` share: a month and an existing file."""
+    check_period(period)
+    if not file.is_file():
+        raise UserError(f"file {file} does not exist or is not a file")
+
+
 def print_close_summary(result: dict) -> bool:
     """One line per source; returns True when every source is in a good state."""
     ok = True
@@ -146,9 +153,7 @@ def ingest(source: Source = typer.Option(..., help="Source of the delivery."),
     """Validate and load one delivery, then re-judge that month."""
     from flows.monthly_close import ingest_file
 
-    check_period(period)
-    if not file.is_file():
-        raise UserError(f"file {file} does not exist or is not a file")
+    check_delivery_args(period, file)
     result = ingest_file(source.value, period, str(file.resolve()), unit)
     outcome = result["sources"][source.value]
     if outcome.status in ("failed", "quarantined"):

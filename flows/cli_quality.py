@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli import EXIT_USER_ERROR, Source, UserError, app, check_period, friendly
+from flows.cli import EXIT_USER_ERROR, Source, app, check_delivery_args, friendly
 
 
 def _history(warehouse_url: str, source: str, unit: str, period: str):
@@ -39,9 +39,7 @@ def validate(source: Source = typer.Option(..., help="Source of the delivery."),
     from flows import tasks
     from flows.settings import get_settings
 
-    check_period(period)
-    if not file.is_file():
-        raise UserError(f"file {file} does not exist or is not a file")
+    check_delivery_args(period, file)
     settings = get_settings()
     unit = unit or settings.unit_code
     delivery = tasks.read_delivery_file.fn(source.value, file.resolve(), unit, period)

@@ -3,7 +3,7 @@
 PostgreSQL: the server on 127.0.0.1:5432 (trust auth). Each test session creates its own throw-away
 database next to `test` and drops it at the end, so runs never see each other's rows. Set
 THIDUA_TEST_PG_URL to point elsewhere. When the server is unreachable, PostgreSQL tests fail (they are
-not skipped: CI must exercise both warehouses) unless THIDUA_SKIP_POSTGRES=1 is set explicitly.
+never skipped: CI must exercise both warehouses).
 """
 
 from __future__ import annotations
@@ -51,8 +51,6 @@ def pg_server_url() -> str:
 @pytest.fixture()
 def pg_url(pg_server_url):
     """URL of a fresh, empty PostgreSQL database, dropped after the test."""
-    if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
-        pytest.skip("THIDUA_SKIP_POSTGRES=1 set explicitly")
     import sqlalchemy as sa
 
     name = f"thidua_t_{uuid.uuid4().hex[:12]}"

@@ -8,7 +8,6 @@ generator's parameters (samples/params.yaml) and the raw dossier file, never thr
 from __future__ import annotations
 
 import math
-import os
 import shutil
 
 import pytest
@@ -41,8 +40,6 @@ def closed_year(request, prefect_harness, samples_dir, standin_api, tmp_path_fac
         work = tmp_path_factory.mktemp("close-sqlite")
         url = f"sqlite:///{work / 'warehouse.sqlite'}"
     else:
-        if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
-            pytest.skip("THIDUA_SKIP_POSTGRES=1 set explicitly")
         work = tmp_path_factory.mktemp("close-pg")
         url = request.getfixturevalue("pg_session_url")
     inbox = work / "inbox"

@@ -59,8 +59,6 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def prefect_server(pg_server_url, tmp_path_factory):
     """A real Prefect server on loopback, backed by a throw-away PostgreSQL database."""
-    if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
-        pytest.skip("THIDUA_SKIP_POSTGRES=1 set explicitly")
     name = f"prefect_t_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
