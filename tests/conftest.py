@@ -81,3 +81,30 @@ def warehouse_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+
+# --- the reliability suite's summary (tests/reliability/ledger.py) --------------------------------------
+_LEDGER_MARKERS = ("bad_input", "fault", "security")
+
+
+def pytest_runtest_logreport(report):
+    """Count every test marked bad_input / fault / security that ran, and those that failed."""
+    if report.when != "call" and not (report.when == "setup" and report.failed):
+        return
+    from tests.reliability import ledger
+
+    keywords = report.keywords
+    marked = [m for m in _LEDGER_MARKERS if m in keywords]
+    for marker in marked:
+        ledger.COUNTERS[f"{marker}_tried"] += 1
+    if marked and report.failed:
+        ledger.COUNTERS["reliability_failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.reliability import ledger
+
+    line = ledger.summary_line()
+    if line:
+        terminalreporter.write_sep("=", "reliability summary")
+        terminalreporter.write_line(line)

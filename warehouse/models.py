@@ -247,6 +247,53 @@ class Alert(Base):
     resolution_notified_channels: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+class UnitCrosswalk(Base):
+    """A predecessor unit that became (part of) a successor on ``effective_date``, with the share of its
+    figures that goes to the successor (1.0 when whole; population or area share when split). Migration 0004.
+    """
+
+    __tablename__ = "unit_crosswalk"
+    __table_args__ = (
+        sa.CheckConstraint("share > 0 AND share <= 1", name="share"),
+        sa.Index("ix_unit_crosswalk_successor", "successor_code", "effective_date"),
+    )
+
+    predecessor_code: Mapped[str] = mapped_column(Code, primary_key=True)
+    successor_code: Mapped[str] = mapped_column(Code, primary_key=True)
+    effective_date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    is_whole: Mapped[bool] = mapped_column(sa.Boolean)
+    share: Mapped[float] = mapped_column(sa.Double)
+    share_basis: Mapped[str] = mapped_column(sa.String(32))  # whole | population | area
+    legal_basis_vi: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Dossier(Base):
+    """One one-stop dossier of a public_service load: codes, channel, dates, fee; never a person's data.
+
+    Loaded in bulk with its load (PostgreSQL COPY, SQLite executemany); deleted with it. Migration 0004.
+    """
+
+    __tablename__ = "dossiers"
+    __table_args__ = (sa.Index("ix_dossiers_unit_period", "unit_code", "period"),)
+
+    load_id: Mapped[int] = mapped_column(sa.ForeignKey("loads.load_id", ondelete="CASCADE"), primary_key=True)
+    dossier_code: Mapped[str] = mapped_column(Code, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(Code)
+    period: Mapped[str] = mapped_column(sa.String(7))
+    procedure_code: Mapped[str | None] = mapped_column(Code)
+    field_code: Mapped[str | None] = mapped_column(Code)
+    service_level: Mapped[int | None] = mapped_column(sa.Integer)
+    channel: Mapped[int | None] = mapped_column(sa.Integer)
+    received_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    status_code: Mapped[str | None] = mapped_column(sa.String(16))
+    is_paid_online: Mapped[bool | None] = mapped_column(sa.Boolean)
+    fee_vnd: Mapped[float | None] = mapped_column(sa.Double)
+
+
 metadata = Base.metadata
 units = Unit.__table__
 sources = Source.__table__
@@ -257,3 +304,5 @@ observations = Observation.__table__
 validation_results = ValidationResult.__table__
 attainment_evaluations = AttainmentEvaluation.__table__
 alerts = Alert.__table__
+unit_crosswalk = UnitCrosswalk.__table__
+dossiers = Dossier.__table__

@@ -1,0 +1,72 @@
+"""The reliability suite's ledger: what was tried and what was found, printed at the end of `make test`.
+
+Tests marked ``bad_input`` or ``fault`` are counted as tried when they run (tests/conftest.py). The
+measured counters are added by the tests themselves from what they observe in the warehouse and the
+outputs, so the summary line is a measurement, not a claim:
+
+    reliability: bad inputs tried 47, faults tried 14, rows lost 0, half-loaded batches 0,
+    duplicate loads 0, secrets found in outputs 0
+
+`audit(engine)` is the shared consistency check: every `loaded` load has exactly `rows_loaded`
+observations, at most one `loaded` load per (source, unit, period), no observation without its load.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sqlalchemy as sa
+
+COUNTERS: Counter = Counter()
+MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found")
+
+
+def record(*, rows_lost: int = 0, half_loaded_batches: int = 0, duplicate_loads: int = 0,
+           secrets_found: int = 0) -> None:
+    """Add what a test measured (zeros count too: they make the counter appear in the summary)."""
+    for name, value in (("rows_lost", rows_lost), ("half_loaded_batches", half_loaded_batches),
+                        ("duplicate_loads", duplicate_loads), ("secrets_found", secrets_found)):
+        COUNTERS[name] += int(value)
+        COUNTERS[f"{name}_checks"] += 1
+
+
+def audit(engine: sa.Engine) -> dict:
+    """Consistency of the warehouse, computed with SQL (independent of the loader's code).
+
+    Returns ``{"half_loaded_batches", "duplicate_loads", "orphan_observations", "active_rows"}``:
+    loads marked `loaded` whose observation count differs from `rows_loaded` (or that have no
+    `finished_at`), (source, unit, period) keys with more than one `loaded` load or the same
+    fingerprint loaded twice, observations whose load is missing, and the rows in force.
+    """
+    with engine.connect() as conn:
+        half = conn.execute(sa.text(
+            "SELECT count(*) FROM loads l WHERE l.status = 'loaded' AND (l.finished_at IS NULL OR "
+            "l.rows_loaded <> (SELECT count(*) FROM observations o WHERE o.load_id = l.load_id))")).scalar_one()
+        dup_active = conn.execute(sa.text(
+            "SELECT count(*) FROM (SELECT source_code, unit_code, period FROM loads WHERE status = 'loaded' "
+            "GROUP BY source_code, unit_code, period HAVING count(*) > 1) d")).scalar_one()
+        dup_fp = conn.execute(sa.text(
+            "SELECT count(*) FROM (SELECT source_code, unit_code, period, fingerprint FROM loads "
+            "WHERE status IN ('loaded', 'superseded') GROUP BY source_code, unit_code, period, fingerprint "
+            "HAVING count(*) > 1) d")).scalar_one()
+        orphans = conn.execute(sa.text(
+            "SELECT count(*) FROM observations o WHERE NOT EXISTS "
+            "(SELECT 1 FROM loads l WHERE l.load_id = o.load_id)")).scalar_one()
+        active = conn.execute(sa.text(
+            "SELECT count(*) FROM observations o JOIN loads l ON l.load_id = o.load_id "
+            "WHERE l.status = 'loaded'")).scalar_one()
+    return {"half_loaded_batches": int(half), "duplicate_loads": int(dup_active) + int(dup_fp),
+            "orphan_observations": int(orphans), "active_rows": int(active)}
+
+
+def summary_line() -> str | None:
+    """The one line the terminal summary prints (None when no reliability test ran)."""
+    if not (COUNTERS["bad_input_tried"] or COUNTERS["fault_tried"] or COUNTERS["security_tried"]):
+        return None
+    parts = [f"bad inputs tried {COUNTERS['bad_input_tried']}", f"faults tried {COUNTERS['fault_tried']}",
+             f"security checks tried {COUNTERS['security_tried']}"]
+    for name, label in (("rows_lost", "rows lost"), ("half_loaded_batches", "half-loaded batches"),
+                        ("duplicate_loads", "duplicate loads"), ("secrets_found", "secrets found in outputs")):
+        parts.append(f"{label} {COUNTERS[name]} (over {COUNTERS[name + '_checks']} checks)")
+    failed = COUNTERS["reliability_failed"]
+    return "reliability: " + ", ".join(parts) + (f"; {failed} reliability test(s) FAILED" if failed else "")
