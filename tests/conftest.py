@@ -83,7 +83,7 @@ def warehouse_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
-# --- the reliability suite's summary (tests/reliability/ledger.py) --------------------------------------
+# --- the reliability suite's summary (tests/integration/reliability/ledger.py) --------------------------------------
 _LEDGER_MARKERS = ("bad_input", "fault", "security")
 
 
@@ -91,7 +91,7 @@ def pytest_runtest_logreport(report):
     """Count every test marked bad_input / fault / security that ran, and those that failed."""
     if report.when != "call" and not (report.when == "setup" and report.failed):
         return
-    from tests.reliability import ledger
+    from tests.integration.reliability import ledger
 
     keywords = report.keywords
     marked = [m for m in _LEDGER_MARKERS if m in keywords]
@@ -102,7 +102,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tests.reliability import ledger
+    from tests.integration.reliability import ledger
 
     line = ledger.summary_line()
     if line:
