@@ -110,7 +110,7 @@ def attainment_csv(attainment: pd.DataFrame) -> str:
     """The attainment as CSV (UTF-8), inputs as JSON text, formula-like text neutralised."""
     frame = pd.DataFrame(attainment_records(attainment), columns=ATTAINMENT_FIELDS)
     frame["inputs"] = frame["inputs"].map(lambda v: json.dumps(v, ensure_ascii=False))
-    # Text from sources must never run as a formula in a spreadsheet.
-    for col in ("detail", "gap_text"):
-        frame[col] = frame[col].map(neutralise_formula)
+    # Text must never run as a formula in a spreadsheet: every text cell, whatever its column (codes and
+    # notes come from the catalogue and the sources); numbers, negative ones too, stay numbers.
+    frame = frame.apply(lambda column: column.map(neutralise_formula))
     return frame.to_csv(index=False)

@@ -237,16 +237,18 @@ def write_validation_report(warehouse_url: str, reports_dir: Path, delivery: Del
     finally:
         engine.dispose()
     path = validation_report_path(reports_dir, delivery)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    wh_db.ensure_private_dir(path.parent)  # owner-only, like the warehouse: reports show rows of the file
     html = expectations.render_report_html(report, unit_name=unit_name, source_name=source_name,
                                            file_name=delivery.file_name, outcome=outcome)
     path.write_text(html, encoding="utf-8")
-    return path
+    return wh_db.make_private(path)
 
 
 def _place_file(path: Path, folder: Path, *, move: bool) -> Path:
-    """Move (or copy) `path` into `folder`; never overwrite a different file of the same name."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Move (or copy) `path` into `folder`; never overwrite a different file of the same name.
+
+    The folders and the placed file are owner-only (0700/0600): deliveries carry personal data."""
+    wh_db.ensure_private_dir(folder)
     target = folder / path.name
     if target.exists() and target.resolve() != path.resolve():
         if sha256_file(target) == sha256_file(path):
@@ -259,7 +261,7 @@ def _place_file(path: Path, folder: Path, *, move: bool) -> Path:
         shutil.move(str(path), target)
     else:
         shutil.copy2(path, target)
-    return target
+    return wh_db.make_private(target)
 
 
 @task(name="file_delivery", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)

@@ -89,7 +89,9 @@ def _set(ws, row: int, col: int, value, *, bold=False, italic=False, size=12, al
          number_format=None, border=False, fixed=False):
     """Write one cell; text that is not our own fixed wording (``fixed``) is neutralised."""
     cell = ws.cell(row=row, column=col)
-    cell.value = neutralise_formula(value) if isinstance(value, str) and not fixed else value
+    cell.value = value if fixed else neutralise_formula(value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text is a string cell, never a formula, even our own wording
     cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
     cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=wrap)
     if number_format:

@@ -134,11 +134,21 @@ def value_decimals(display_unit: str | None) -> int:
     return 0 if (display_unit or "") in ("lượt", "người", "hộ") else 2
 
 
-def neutralise_formula(text):
-    """Prefix text starting with = + - @ with an apostrophe so a spreadsheet shows it as text."""
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@"):
-        return "'" + text
-    return text
+# Leading characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula
+# or start one: OWASP's CSV-injection list (= + - @, tab, carriage return).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """The one rule for every cell we write to Excel or CSV: text that a spreadsheet could run.
+
+    Text starting with = + - @, tab or carriage return gets a leading apostrophe, so it is shown (and
+    re-exported) as text, never evaluated. Anything that is not text (numbers, negative ones included;
+    dates; None) is returned unchanged, so figures stay figures.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
 
 
 def stt_of(target_code: str, plan_item=None) -> str:

@@ -6,6 +6,7 @@ default database. SQLite gets foreign keys and WAL on every connection; PostgreS
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,6 +14,50 @@ from sqlalchemy.engine import Engine
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# The warehouse, the quarantine and the reports hold personal and unpublished figures: only the account
+# that runs thidua may open them. Set explicitly (chmod), because the process umask may be lax.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def ensure_private_dir(folder: str | Path) -> Path:
+    """Create ``folder`` and any missing parents as owner-only (0700); existing folders are left as they are.
+
+    Returns:
+        The folder.
+    """
+    folder = Path(folder).expanduser()
+    missing = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # another process made it in between: its mode is its creator's choice
+            continue
+        os.chmod(created, PRIVATE_DIR_MODE)
+    return folder
+
+
+def make_private(path: str | Path) -> Path:
+    """Make one file owner-only (0600), e.g. a report just written or a delivery just quarantined."""
+    os.chmod(path, PRIVATE_FILE_MODE)
+    return Path(path)
+
+
+def _create_private_sqlite_file(database: Path) -> None:
+    # SQLite gives its -wal and -shm files the database file's permissions, so creating the file 0600
+    # before SQLite opens it covers all three.
+    try:
+        fd = os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(database, PRIVATE_FILE_MODE)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -24,7 +69,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str | sa.URL) -> Engine:
-    """An Engine on the warehouse at ``url`` (SQLite: the file's folder is created, FKs and WAL on).
+    """An Engine on the warehouse at ``url`` (SQLite: the file and its folder are created owner-only, FKs and
+    WAL on).
 
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite:///data/warehouse.sqlite`` or
@@ -34,7 +80,9 @@ def make_engine(url: str | sa.URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database).expanduser()
+            ensure_private_dir(path.parent)
+            _create_private_sqlite_file(path)
         engine = sa.create_engine(url)
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         return engine
