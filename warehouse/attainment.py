@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warehouse import models
+from warehouse.units import add_backcast
 
 ATTAINMENT_COLUMNS = ["target_code", "unit_code", "period", "value", "numerator", "denominator",
                       "bound_low", "bound_high", "comparison", "status", "inputs", "detail",
@@ -803,6 +804,10 @@ def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_cod
 def read_observations(engine: Engine, unit_code: str, years) -> pd.DataFrame:
     """Observations of the unit's active (``loaded``) loads whose period falls in ``years``.
 
+    A unit formed from predecessors (``unit_crosswalk``) also gets, for each (indicator, period) before
+    it existed that it has no figure of, the figures back-cast from its predecessors
+    (``warehouse.units.add_backcast``); a unit without crosswalk rows reads exactly its own.
+
     Returns:
         The observation columns plus ``load_id``, ``source_code`` and ``load_period`` (the delivery's
         period), ordered by indicator, period, member.
@@ -822,7 +827,7 @@ def read_observations(engine: Engine, unit_code: str, years) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=OBSERVATION_READ_COLUMNS)
     for col in ("value", "numerator", "denominator"):
         frame[col] = pd.to_numeric(frame[col]).astype(float)
-    return frame
+    return add_backcast(engine, frame, unit_code, years, read_observations)
 
 
 def read_targets(engine: Engine, plan_year: int, unit_code: str) -> pd.DataFrame:
