@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import defusedxml.ElementTree
 import pandas as pd
 import python_calamine
 
@@ -44,6 +46,15 @@ from connectors.vn import (
 )
 
 LINEAGE_COLUMNS = ["source_file", "sheet", "row_number"]
+
+# Limits on a zipped workbook (xlsx, ods), checked from its directory before any XML is parsed, so a zip
+# bomb is refused without being inflated. Real ward reports inflate 3-20x (large shared-string tables up to
+# ~60x) and stay far below 100 MB; Apache POI refuses parts inflating more than 100x the same way.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024   # all parts together
+MAX_INFLATE_RATIO = 100                      # per part, for parts over RATIO_FLOOR_BYTES
+RATIO_FLOOR_BYTES = 1024 * 1024              # tiny parts compress arbitrarily well, harmlessly
+MAX_ZIP_PARTS = 10_000
+_XML_HEAD_BYTES = 64 * 1024                  # a DTD must come before the root element
 
 _MAGIC = (
     (b"PK\x03\x04", "xlsx"),  # also .ods, told apart below
@@ -104,6 +115,10 @@ class Workbook:
         self._book = None
         self._tables: dict[str, Grid] = {}
         data = self.path.read_bytes()
+        if self.format in ("xlsx", "ods"):
+            check_zip_container(data, file=self.path.name, source=source)
+        elif self.format == "xls":
+            check_ole_container(data, file=self.path.name, source=source)
         if self.format in ("xlsx", "xls", "ods"):
             try:
                 # from_filelike sniffs the content, so an xlsx named .xls opens as xlsx
@@ -120,7 +135,8 @@ class Workbook:
             self._tables[name] = Grid(name=name, rows=[[c if c != "" else None for c in r] for r in rows])
         else:
             raise BadInputError(
-                file=self.path.name, source=source, found=f"a {self.format} file",
+                file=self.path.name, source=source,
+                found="an empty file (0 bytes)" if not data else f"a {self.format} file",
                 expected="an Excel workbook (.xlsx, .xls or .ods), an HTML table or a CSV file",
             )
 
@@ -155,6 +171,82 @@ class Workbook:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def check_zip_container(data: bytes, *, file: str, source: str | None = None) -> None:
+    """Refuse a zipped workbook that is damaged, a zip bomb, or carries an XML DTD (entity bomb, XXE).
+
+    Only the zip's directory and the first bytes of each XML part are read: sizes and ratios come from
+    the directory (zipfile refuses a part that inflates beyond its declared size), and OOXML/ODF never
+    use a DTD, so any `<!DOCTYPE`/`<!ENTITY` is refused through defusedxml before calamine parses a byte.
+    """
+    def refuse(found: str, expected: str, detail: str | None = None) -> BadInputError:
+        return BadInputError(file=file, source=source, found=found, expected=expected, detail=detail)
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise refuse("a damaged or truncated zip container", "a complete Excel workbook (.xlsx)") from None
+    if len(parts) > MAX_ZIP_PARTS:
+        raise refuse(f"{len(parts)} parts in the zip container", f"at most {MAX_ZIP_PARTS} parts")
+    total = sum(p.file_size for p in parts)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise refuse(f"{total / 2**20:,.0f} MB of uncompressed content (a zip bomb)",
+                     f"at most {MAX_UNCOMPRESSED_BYTES // 2**20} MB uncompressed")
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FLOOR_BYTES and ratio > MAX_INFLATE_RATIO:
+            raise refuse(f"part {part.filename} inflating {ratio:,.0f} times (a zip bomb)",
+                         f"parts that inflate at most {MAX_INFLATE_RATIO} times")
+    for part in parts:
+        if not part.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with archive.open(part) as fh:
+                head = fh.read(_XML_HEAD_BYTES)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            raise refuse(f"a damaged part {part.filename}", "a complete Excel workbook (.xlsx)",
+                         type(exc).__name__) from None
+        if b"<!doctype" in head.lower() or b"<!entity" in head.lower():
+            try:
+                defusedxml.ElementTree.fromstring(head, forbid_dtd=True)
+                reason = "DTD"
+            except Exception as exc:  # DTDForbidden / EntitiesForbidden, or the head cut mid-element
+                reason = type(exc).__name__
+            raise refuse(f"an XML DTD or entity declarations in part {part.filename} (an entity bomb or "
+                         "external entity)", "workbook XML without a DTD", reason)
+    bad = archive.testzip()  # CRC of every part; bounded by the size limits above
+    if bad is not None:
+        raise refuse(f"a damaged part {bad} (checksum mismatch)", "a complete Excel workbook (.xlsx)")
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def check_ole_container(data: bytes, *, file: str, source: str | None = None) -> None:
+    """Refuse an OLE2 compound file that holds an encrypted (password-protected) workbook.
+
+    Excel saves a password-protected xlsx as a compound file with the streams `EncryptionInfo` and
+    `EncryptedPackage` (MS-OFFCRYPTO); their names sit UTF-16LE in the directory sectors.
+    """
+    if not data.startswith(_OLE_MAGIC):
+        return
+    if any(_is_directory_name(data, name) for name in ("EncryptedPackage", "EncryptionInfo")):
+        raise BadInputError(file=file, source=source, found="a password-protected (encrypted) workbook",
+                            expected="a workbook saved without a password (File > Info > Protect Workbook: "
+                                     "remove the password)")
+
+
+def _is_directory_name(data: bytes, name: str) -> bool:
+    """True when `name` starts a 128-byte directory entry of the compound file (not just any text)."""
+    needle = name.encode("utf-16-le") + b"\x00\x00"
+    start = data.find(needle)
+    while start != -1:
+        if start >= 512 and (start - 512) % 128 == 0:
+            return True
+        start = data.find(needle, start + 1)
+    return False
 
 
 def _convert_legacy_text(grid: Grid, *, file: str, source: str | None) -> Grid:
@@ -391,6 +483,8 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
                 file=file, source=source, sheet=name, row=start + 1, column=spec.matcher.describe(),
                 found=[x for x in labels if x], expected=f"a column headed '{spec.matcher.describe()}'",
             )
+    _refuse_duplicated_or_unknown_columns(labels, mapping, file=file, source=source, sheet=name,
+                                          row=start + 1)
 
     preamble = [normalize_text(cell_text(v)) for row in grid.rows[:start] for v in row if not _is_blank(v)]
     unit_text = None
@@ -475,6 +569,40 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
                       unmapped_labels=unmapped, text_encoding=grid.text_encoding)
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _refuse_duplicated_or_unknown_columns(labels: list[str], mapping: dict[str, int], *, file: str,
+                                          source: str | None, sheet: str, row: int) -> None:
+    """A column twice (which one holds the figures?) or a column the form does not have: the form changed.
+
+    Silently reading the first of two `Thực hiện tháng` columns, or ignoring a new one, could load the
+    wrong figures; a person must say which layout the office now uses.
+    """
+    claimed = set(mapping.values())
+    for c in sorted(claimed):
+        twins = [k for k, label in enumerate(labels) if k not in claimed and label and label == labels[c]]
+        if twins:
+            raise BadInputError(
+                file=file, source=source, sheet=sheet, row=row, column=labels[c],
+                found=f"two columns headed so (columns {column_letter(c)} and {column_letter(twins[0])})",
+                expected="each column of the form once")
+    for c, label in enumerate(labels):
+        if label and c not in claimed:
+            raise BadInputError(
+                file=file, source=source, sheet=sheet, row=row, column=label,
+                found=f"a column the form does not have (column {column_letter(c)})",
+                expected="only the columns of the form (connectors/layouts): remove the column or add it "
+                         "to the layout")
+
+
 def _header_depth(grid: Grid, layout: SheetLayout, start: int) -> tuple[int, int | None]:
     """(header depth, 0-based ruler row or None): bounded by the ruler, else the depth that maps best."""
     if layout.ruler:
@@ -544,6 +672,7 @@ def column_label(records: pd.DataFrame, column: str) -> str:
 
 
 __all__ = [
-    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "check_period", "column_label", "header_labels",
+    "LINEAGE_COLUMNS", "Grid", "SheetTable", "Workbook", "check_ole_container", "check_period",
+    "check_zip_container", "column_label", "column_letter", "header_labels",
     "is_ruler_row", "iter_raw_cells", "read_sheet", "read_workbook", "select_sheet", "sniff_format",
 ]
