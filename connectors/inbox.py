@@ -52,6 +52,20 @@ def check_file_name(name: str, *, path: object | None = None) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def check_file_size(path: str | Path, max_bytes: int | None) -> int:
+    """The size of a delivered file in bytes; BadInputError when it exceeds `max_bytes`.
+
+    Checked from the file system before anything opens the file, so an oversized (or sparse) file is
+    never read into memory or parsed. `max_bytes` comes from settings (THIDUA_MAX_FILE_MB); None: no limit.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise BadInputError(file=path.name, source="inbox", found=f"a file of {size / 2**20:,.1f} MB",
+                            expected=f"at most {max_bytes / 2**20:g} MB (THIDUA_MAX_FILE_MB)")
+    return size
+
+
 def check_delivery_path(inbox_root: str | Path, path: str | Path) -> tuple[str, str, str, Path]:
     """(unit, source, period, resolved file path) of a delivered file inside `inbox_root`.
 
@@ -120,4 +134,4 @@ def discover_deliveries(inbox_root: str | Path) -> list[tuple[str, str, str, Pat
     return sorted(found, key=lambda t: (t[0], t[1], t[2], t[3].name))
 
 
-__all__ = ["SOURCE_CODES", "check_delivery_path", "check_file_name", "discover_deliveries"]
+__all__ = ["SOURCE_CODES", "check_delivery_path", "check_file_name", "check_file_size", "discover_deliveries"]

@@ -70,11 +70,13 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
     if path is None:
         path = tasks.find_delivery_file(settings.inbox_dir, unit_code, source_code, period)
         if isinstance(path, tasks.Rejection):
+            if path.is_bad_input and path.path is not None:  # a refused name: quarantined and alerted too
+                return _reject_unreadable(settings, source_code, unit_code, period, path.path, path.message, True)
             return SourceOutcome(source_code, "failed", message=path.message)
     current = tasks.read_current_load(settings.warehouse_url, source_code, unit_code, period)
     try:
         if path is not None:
-            delivery = tasks.read_delivery_file(source_code, path, unit_code, period)
+            delivery = tasks.read_delivery_file(source_code, path, unit_code, period, settings.max_file_bytes)
         elif source_code == "public_service" and settings.public_service_url:
             if not settings.public_service_token:
                 return SourceOutcome(source_code, "failed", message="THIDUA_PUBLIC_SERVICE_TOKEN is not set")

@@ -16,6 +16,8 @@ Every other package receives plain values (URLs, paths, tokens) from here. Varia
 - ``THIDUA_SMTP_HOST`` / ``THIDUA_SMTP_PORT`` (default 587) / ``THIDUA_SMTP_USER`` / ``THIDUA_SMTP_PASSWORD``
   (secret) / ``THIDUA_SMTP_FROM`` / ``THIDUA_SMTP_TO`` (comma-separated) / ``THIDUA_SMTP_SECURITY``
   (``auto`` default, ``starttls``, ``ssl``, ``none``): alert e-mail.
+- ``THIDUA_MAX_FILE_MB`` (default 50): the largest delivered file accepted, in MB; a larger one is quarantined
+  by its size, unread (a ward's monthly workbook is well under 1 MB).
 - ``THIDUA_REPORT_BASE_URL``: where ``$THIDUA_DATA_DIR/reports`` is published (links in alerts); default
   ``file://`` links.
 """
@@ -51,6 +53,7 @@ class Settings:
     smtp_to: tuple[str, ...] = ()
     smtp_security: str = "auto"
     report_base_url: str | None = None
+    max_file_mb: float = 50.0
 
     @property
     def quarantine_dir(self) -> Path:
@@ -66,6 +69,11 @@ class Settings:
     def reports_dir(self) -> Path:
         """Where HTML reports are written (validation reports under ``validation/``)."""
         return self.data_dir / "reports"
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The largest delivered file accepted, in bytes (THIDUA_MAX_FILE_MB)."""
+        return int(self.max_file_mb * 1024 * 1024)
 
     def alert_channels(self) -> list:
         """The configured alert channels (`alerts.WebhookChannel`, `alerts.EmailChannel`); may be empty."""
@@ -107,11 +115,24 @@ class Settings:
             smtp_to=tuple(a.strip() for a in (env.get("THIDUA_SMTP_TO") or "").split(",") if a.strip()),
             smtp_security=(env.get("THIDUA_SMTP_SECURITY") or "auto").lower(),
             report_base_url=env.get("THIDUA_REPORT_BASE_URL") or None,
+            max_file_mb=_megabytes(env, "THIDUA_MAX_FILE_MB", 50.0),
         )
 
     def with_overrides(self, **changes) -> Settings:
         """A copy with some values replaced (used by tests and the demo)."""
         return replace(self, **changes)
+
+
+def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:
+    """A size limit in MB from the environment; a value that is not a positive number is refused."""
+    text = (env.get(name) or "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{name}={text!r} is not a size in MB; expected a number > 0, e.g. {default:g}")
+    return value
 
 
 def get_settings() -> Settings:

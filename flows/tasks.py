@@ -143,10 +143,17 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
 
 
 @task(name="read_delivery_file", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
-def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str) -> Delivery | Rejection:
-    """Parse one delivered file into observations (with lineage), or reject it with one sentence."""
+def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str,
+                       max_bytes: int | None = None) -> Delivery | Rejection:
+    """Parse one delivered file into observations (with lineage), or reject it with one sentence.
+
+    A file larger than `max_bytes` (settings THIDUA_MAX_FILE_MB) is rejected by its size, unopened.
+    """
+    from connectors.inbox import check_file_size
+
     spec = connectors.SOURCES[source_code]
     try:
+        check_file_size(path, max_bytes)
         records = spec.read(path)
         observations = spec.to_observations(records, unit_code, period)
     except FatalSourceError as exc:
