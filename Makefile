@@ -10,7 +10,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup demo test lint lock clean serve deploy worker
+.PHONY: setup demo test lint lock clean serve deploy worker audit
 
 setup: $(STAMP)
 
@@ -44,6 +44,11 @@ deploy: setup
 
 worker: setup
 	ops/worker.sh
+
+## audit: known vulnerabilities in the locked dependencies (pip-audit over constraints.txt, PyPI's data);
+# fails on a finding not listed in ops/pip-audit-ignore.txt, warns loudly when the service is unreachable
+audit: setup
+	$(PY) ops/audit.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -335,3 +335,41 @@ def test_private_files_and_folders_under_a_lax_umask(tmp_path, samples_dir):
     assert {str(p.relative_to(tmp_path)): _mode(p) for p in folders} == {
         str(p.relative_to(tmp_path)): 0o700 for p in folders}
     assert len(folders) >= 12  # data, processed/…/period, quarantine/…/period, reports/validation/…/period
+
+
+# ------------------------------------------------------------------------------------ pip-audit's CI gate
+def _audit_gate():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ops_audit", REPO / "ops" / "audit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dep(name, vulns=(), skip=None):
+    return {"name": name, "version": "1.0", **({"skip_reason": skip} if skip else {"vulns": list(vulns)})}
+
+
+def test_audit_gate_fails_on_unlisted_vulnerability_and_warns_when_offline(tmp_path):
+    """The gate's verdicts on pip-audit reports (shaped as pip-audit 2.10 writes them), and the ignore file."""
+    gate = _audit_gate()
+    vuln = {"id": "PYSEC-2099-1", "aliases": ["CVE-2099-0001"], "fix_versions": ["1.1"], "description": "x"}
+    ignore = tmp_path / "ignore.txt"
+    ignore.write_text("# comment\nCVE-2099-0001  the vulnerable parser is never called by thidua\n", encoding="utf-8")
+    listed = gate.read_ignore_file(ignore)
+    assert listed == {"CVE-2099-0001": "the vulnerable parser is never called by thidua"}
+
+    code, lines = gate.decide({"dependencies": [_dep("a", [vuln]), _dep("b")]}, {})
+    assert code == 1 and any(line.startswith("VULNERABLE  a 1.0: PYSEC-2099-1") for line in lines)
+    code, lines = gate.decide({"dependencies": [_dep("a", [vuln]), _dep("b")]}, listed)
+    assert code == 0 and lines[0].startswith("ignored  a 1.0: PYSEC-2099-1")
+    offline = {"dependencies": [_dep(n, skip=f"Dependency not found on PyPI and could not be audited: {n} (1.0)")
+                                for n in ("a", "b")]}
+    code, lines = gate.decide(offline, {})
+    assert code == 0 and lines[-1].startswith("WARNING: AUDIT NOT DONE")
+    code, lines = gate.decide({"dependencies": [_dep("a"), _dep("b")]}, {})
+    assert (code, lines) == (0, ["pip-audit: no known vulnerability in 2 audited packages"])
+    ignore.write_text("CVE-2099-0001\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="has no reason"):
+        gate.read_ignore_file(ignore)
