@@ -27,6 +27,7 @@ import io
 import json
 import random
 import zipfile
+from copy import copy
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -99,10 +100,22 @@ def signed_date(params: dict, y: int, m: int) -> dt.date:
     return dt.date(ny, nm, params["signed_day"])
 
 
-def save_workbook(wb: Workbook, path: Path) -> None:
+def unit_names(params: dict) -> tuple[str, str, str]:
+    """(upper-case name for headers, place name for the footer date line, issuing body for properties).
+
+    From ``unit_name`` ("Phường Chu Văn An" -> "PHƯỜNG CHU VĂN AN", "Chu Văn An", "UBND phường Chu Văn
+    An"); ``place_name`` overrides the footer's place (the synthetic wards of samples/city.py use it).
+    """
+    name = params.get("unit_name", "Phường Chu Văn An")
+    kind, _, rest = name.partition(" ")
+    place = params.get("place_name") or rest
+    return name.upper(), place, f"UBND {kind.lower()} {rest}"
+
+
+def save_workbook(wb: Workbook, path: Path, issuer: str = "UBND phường Chu Văn An") -> None:
     """Write ``wb`` to ``path`` byte-for-byte reproducibly (pinned core properties and zip times)."""
-    wb.properties.creator = "UBND phường Chu Văn An"
-    wb.properties.lastModifiedBy = "UBND phường Chu Văn An"
+    wb.properties.creator = issuer
+    wb.properties.lastModifiedBy = issuer
     wb.properties.created = FIXED_TIMESTAMP
     wb.properties.modified = FIXED_TIMESTAMP
     raw = io.BytesIO()
@@ -124,10 +137,14 @@ def save_workbook(wb: Workbook, path: Path) -> None:
 class SheetWriter:
     """Writes the common layout: header block, title, period/unit lines, header, ruler, rows, footer."""
 
-    def __init__(self, ws, ncols: int):
+    def __init__(self, ws, ncols: int, params: dict | None = None):
         self.ws = ws
         self.ncols = ncols
         self.row = 1
+        self.unit_upper, self.place, _ = unit_names(params or {})
+        # (font, alignment, number format, border) -> the style array openpyxl computed for it once:
+        # re-registering the same style objects on every cell costs most of a workbook's write time
+        self._styles: dict[tuple, Any] = {}
 
     def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
         if (r1, c1) != (r2, c2):
@@ -135,6 +152,12 @@ class SheetWriter:
 
     def put(self, r: int, c: int, value: Any, font=NORMAL, align=None, fmt=None, border=False):
         cell = self.ws.cell(row=r, column=c, value=value)
+        key = (id(font), id(align), fmt, border)
+        cached = self._styles.get(key)
+        fresh = not cell.has_style
+        if cached is not None and fresh:
+            cell._style = copy(cached)   # same indices the assignments below would find again
+            return cell
         cell.font = font
         if align is not None:
             cell.alignment = align
@@ -142,13 +165,15 @@ class SheetWriter:
             cell.number_format = fmt
         if border:
             cell.border = BOX
+        if fresh:
+            self._styles[key] = copy(cell._style)
         return cell
 
     def header_block(self, office: str, title: str, period_line: str, unit_line: str | None) -> None:
         n = self.ncols
         left_end = max(2, n // 3)
         right_start = max(left_end + 1, n - max(2, (2 * n) // 5) + 1)
-        self.put(1, 1, "UBND PHƯỜNG CHU VĂN AN", BOLD, CENTER)
+        self.put(1, 1, f"UBND {self.unit_upper}", BOLD, CENTER)
         self.merge(1, 1, 1, left_end)
         self.put(2, 1, office, BOLD, CENTER)
         self.merge(2, 1, 2, left_end)
@@ -203,7 +228,7 @@ class SheetWriter:
         n = self.ncols
         r = self.row + 1  # one fully empty row ends the data
         half = max(2, n // 2)
-        self.put(r, half + 1, f"Chu Văn An, ngày {signed.day:02d} tháng {signed.month} năm {signed.year}",
+        self.put(r, half + 1, f"{self.place}, ngày {signed.day:02d} tháng {signed.month} năm {signed.year}",
                  ITALIC, CENTER)
         self.merge(r, half + 1, r, n)
         self.put(r + 1, 1, "Người lập biểu", BOLD, CENTER)
@@ -243,9 +268,9 @@ def write_tax(params: dict, y: int, m: int, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Thu NSNN"
-    sw = SheetWriter(ws, 11)
+    sw = SheetWriter(ws, 11, params)
     sw.header_block("THUẾ CƠ SỞ 10 THÀNH PHỐ HẢI PHÒNG",
-                    "BÁO CÁO TÌNH HÌNH THU NGÂN SÁCH NHÀ NƯỚC TRÊN ĐỊA BÀN PHƯỜNG CHU VĂN AN",
+                    f"BÁO CÁO TÌNH HÌNH THU NGÂN SÁCH NHÀ NƯỚC TRÊN ĐỊA BÀN {sw.unit_upper}",
                     period_line(y, m), "Đơn vị tính: Triệu đồng")
     sw.header([
         ("STT", None), ("Nội dung thu", None), ("Mã mục", None),
@@ -293,7 +318,7 @@ def write_tax(params: dict, y: int, m: int, path: Path) -> None:
     row(tr["stt"], tr["label"], None, figures(tr), "Không tính vào thu trên địa bàn", bold=True)
     sw.footer(signed_date(params, y, m), "Nguyễn Thị Thu Hà", "Phạm Văn Long")
     sw.widths([6, 48, 9, 13, 13, 13, 13, 13, 11, 11, 22])
-    save_workbook(wb, path)
+    save_workbook(wb, path, unit_names(params)[2])
 
 
 # ----------------------------------------------------------------------------------- health
@@ -304,8 +329,8 @@ def write_health(params: dict, y: int, m: int, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Tiêu chí trạm y tế"
-    sw = SheetWriter(ws, 11)
-    sw.header_block("TRẠM Y TẾ PHƯỜNG CHU VĂN AN",
+    sw = SheetWriter(ws, 11, params)
+    sw.header_block(f"TRẠM Y TẾ {sw.unit_upper}",
                     "KẾT QUẢ ĐÁNH GIÁ TRẠM Y TẾ THEO BỘ TIÊU CHÍ QUỐC GIA VỀ Y TẾ XÃ",
                     period_line(y, m), None)
     sw.header([(x, None) for x in ["STT", "Mã trạm", "Tên trạm", "Tiêu chí số", "Tên tiêu chí",
@@ -322,8 +347,8 @@ def write_health(params: dict, y: int, m: int, path: Path) -> None:
 
     ws2 = wb.create_sheet("Mẫu 2a")
     nv = h["nvqs"][y]
-    sw2 = SheetWriter(ws2, 4)
-    sw2.header_block("TRẠM Y TẾ PHƯỜNG CHU VĂN AN",
+    sw2 = SheetWriter(ws2, 4, params)
+    sw2.header_block(f"TRẠM Y TẾ {sw.unit_upper}",
                      f"BÁO CÁO KẾT QUẢ SƠ TUYỂN SỨC KHỎE NGHĨA VỤ QUÂN SỰ NĂM {y + 1}",
                      period_line(y, m), "Đơn vị tính: Người")
     sw2.header([("TT", None), ("Nội dung", None), ("Kết quả", None), ("Ghi chú", None)])
@@ -339,7 +364,7 @@ def write_health(params: dict, y: int, m: int, path: Path) -> None:
     sw2.data_row(["-", "Lý do khác", ot, None], f2)
     sw2.footer(signed_date(params, y, m), "Lê Thị Mai", "Đỗ Văn Thành")
     sw2.widths([12, 52, 14, 30])
-    save_workbook(wb, path)
+    save_workbook(wb, path, unit_names(params)[2])
 
 
 # -------------------------------------------------------------------------------- education
@@ -362,7 +387,7 @@ def write_education(params: dict, y: int, m: int, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Danh sách trường"
-    sw = SheetWriter(ws, 12)
+    sw = SheetWriter(ws, 12, params)
     sw.header_block("PHÒNG VĂN HÓA - XÃ HỘI",
                     "DANH SÁCH TRƯỜNG HỌC VÀ TÌNH HÌNH CÔNG NHẬN ĐẠT CHUẨN QUỐC GIA",
                     period_line(y, m), None)
@@ -378,7 +403,7 @@ def write_education(params: dict, y: int, m: int, path: Path) -> None:
                      s["date"], s["issuer"], s["expiry"], s["status"]], fmts)
     sw.footer(signed_date(params, y, m), "Vũ Thị Lan", "Nguyễn Văn Hùng")
     sw.widths([6, 11, 34, 10, 10, 14, 10, 16, 12, 26, 12, 18])
-    save_workbook(wb, path)
+    save_workbook(wb, path, unit_names(params)[2])
 
 
 # ------------------------------------------------------------------------------- indicators
@@ -413,7 +438,7 @@ def write_indicators(params: dict, y: int, m: int, path: Path) -> None:
     ws = wb.active
     ws.title = "Chỉ tiêu"
     ncols = 6 + 12 + 1
-    sw = SheetWriter(ws, ncols)
+    sw = SheetWriter(ws, ncols, params)
     sw.header_block("VĂN PHÒNG HĐND VÀ UBND",
                     f"BIỂU THEO DÕI CÁC CHỈ TIÊU KINH TẾ - XÃ HỘI NĂM {y}", period_line(y, m), None)
     sw.header([("STT", None), ("Mã chỉ tiêu", None), ("Chỉ tiêu", None), ("Đơn vị tính", None),
@@ -468,7 +493,7 @@ def write_indicators(params: dict, y: int, m: int, path: Path) -> None:
     lk = ind["luot_khach"]
     lk_prev = sum(lk["monthly"][y - 1]) if y - 1 in lk["monthly"] else lk["prior_2023"]
     line("6", "LUOT_KHACH", "Lượt khách du lịch", "Lượt", lk_prev, lk["plan"][y], lk["monthly"][y], COUNT_FMT,
-         note="Khu di tích đền thờ Chu Văn An")
+         note=lk.get("note", "Khu di tích đền thờ Chu Văn An"))
     for spec in RATE_ROWS_2:
         rate_block(*spec)
     section("C", "QUỐC PHÒNG - AN NINH")
@@ -477,7 +502,7 @@ def write_indicators(params: dict, y: int, m: int, path: Path) -> None:
          [an["text"]] * 12, None, note=an["notes"][(m - 1) % len(an["notes"])])
     sw.footer(signed_date(params, y, m), "Trần Thị Hương", "Nguyễn Đức Minh")
     sw.widths([6, 14, 46, 12, 12, 12] + [11] * 12 + [30])
-    save_workbook(wb, path)
+    save_workbook(wb, path, unit_names(params)[2])
 
 
 # --------------------------------------------------------------------------- public service
@@ -634,7 +659,7 @@ def generate_dossiers(params: dict, seed: int) -> list[dict]:
                 "KenhThucHien": 2 if i in online else (3 if rng.random() < 0.08 else 1),
                 "NgayTiepNhan": _fmt(received), "NgayHenTra": _fmt(due), "NgayKetThucXuLy": _fmt(end),
                 "NgayTra": _fmt(handed), "NgayTuChoi": _fmt(tu_choi), "TrangThaiHoSo": status,
-                "DonViXuLy": "UBND phường Chu Văn An", "DuocThanhToanTrucTuyen": paid_online,
+                "DonViXuLy": unit_names(params)[2], "DuocThanhToanTrucTuyen": paid_online,
                 "DanhSachLePhi": fees,
             })
         month_recs.sort(key=lambda r: r["_received"])
