@@ -287,9 +287,20 @@ def load_observations(warehouse_url: str, delivery: Delivery, report) -> wh_load
             engine, source_code=delivery.source_code, unit_code=delivery.unit_code,
             period=delivery.period, fingerprint=delivery.fingerprint, file_name=delivery.file_name,
             flow_run_id=current_flow_run_id(), rows_read=delivery.rows_read,
-            observations=delivery.observations, validation=report.to_dict() if report else None)
+            observations=delivery.observations, validation=report.to_dict() if report else None,
+            dossiers=delivery_dossiers(delivery))
     finally:
         engine.dispose()
+
+
+def delivery_dossiers(delivery: Delivery) -> pd.DataFrame | None:
+    """The dossiers to store with a public_service delivery (None for other sources and Biểu 06 reports)."""
+    records = delivery.records
+    if delivery.source_code != "public_service" or records is None or "ma_ho_so" not in records.columns:
+        return None
+    from connectors.public_service import dossier_facts as facts
+
+    return facts(records, delivery.unit_code, delivery.period)
 
 
 @task(name="quarantine_delivery", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)
