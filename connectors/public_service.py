@@ -347,6 +347,35 @@ def observations_from_public_service(records: pd.DataFrame, unit_code: str, peri
     return observation_frame(rows)
 
 
+# The warehouse's `dossiers` columns (without load_id) and the record column each comes from.
+DOSSIER_FACT_COLUMNS = {
+    "dossier_code": "ma_ho_so", "unit_code": None, "period": None, "procedure_code": "ma_tthc",
+    "field_code": "ma_linh_vuc", "service_level": "muc_do", "channel": "kenh_thuc_hien",
+    "received_at": "ngay_tiep_nhan", "due_at": "ngay_hen_tra", "finished_at": "ngay_ket_thuc_xu_ly",
+    "returned_at": "ngay_tra", "rejected_at": "ngay_tu_choi", "status_code": "trang_thai_ho_so",
+    "is_paid_online": "duoc_thanh_toan_truc_tuyen", "fee_vnd": "tong_phi_le_phi",
+}
+
+
+def dossier_facts(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """The month's dossiers as facts for the warehouse: one row per dossier code, codes, level, channel,
+    the five timestamps, status, online payment and fee (VND). Nothing about the applicant: the records
+    hold no personal data, and the procedure's name and the lineage are left out too.
+
+    `returned_at` is NgayTra (result handed back), `rejected_at` NgayTuChoi (returned or withdrawn).
+    Records of a Biểu 06 aggregate report hold no dossiers: the result is then empty.
+    """
+    period_bounds(period)
+    if "ma_ho_so" not in records.columns:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in DOSSIER_FACT_COLUMNS})
+    # one row per dossier: a record set always has one per MaHoSo (newest_states); the last wins otherwise
+    kept = records.drop_duplicates(subset="ma_ho_so", keep="last")
+    facts = pd.DataFrame({name: (kept[column] if column else None) for name, column in DOSSIER_FACT_COLUMNS.items()})
+    facts["unit_code"] = str(unit_code)
+    facts["period"] = period
+    return facts.reset_index(drop=True)
+
+
 # ------------------------------------------------------------------ Biểu số 06/VPCP/KSTT (aggregate)
 BIEU06_COLUMNS = ("nhan_tong", "nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc", "da_gq_tong",
                   "da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han")
