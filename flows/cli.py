@@ -219,7 +219,7 @@ def demo(seed: int = typer.Option(2025, help="Seed of the sample generator."),
 
 
 # Commands of the other concerns live in their own modules and register on `app` when imported.
-from flows import cli_connectors, cli_quality, cli_reports  # noqa: E402,F401
+from flows import cli_city, cli_connectors, cli_quality, cli_reports  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()
