@@ -15,7 +15,11 @@ empty result.
 the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly (``slow_next``), cut connections
 with a TCP reset (``reset_next``), repeat a record across pages, or cut a page short. The token is never logged.
 
-CLI: ``python -m standin.public_service --data PATH --host 127.0.0.1 --port 8765 --token TOKEN``.
+The store is ``dossiers.json`` (one unit, loaded once) or, for a path ending in ``.sqlite``, the
+many-unit SQLite store of ``samples.city`` (queried per request, nothing loaded in memory).
+
+CLI: ``python -m standin.public_service --data PATH --host 127.0.0.1 --port 8765 --token TOKEN``
+(``--dossiers`` is the same option).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import datetime as dt
 import hmac
 import json
 import socket
+import sqlite3
 import struct
 import sys
 import threading
@@ -139,6 +144,87 @@ class DossierStore:
             return []
         return [self.records[i] for d, _, i in self.index[by] if start <= d <= end]
 
+    def count(self, unit: str, start: dt.date, end: dt.date, by: str) -> int:
+        """How many dossiers of ``unit`` have their ``by`` date in ``start`` .. ``end``."""
+        return len(self.select(unit, start, end, by))
+
+    def page(self, unit: str, start: dt.date, end: dt.date, by: str, lo: int, hi: int) -> list[dict]:
+        """Records ``lo`` .. ``hi`` (exclusive) of that selection, sorted by the date then MaHoSo."""
+        return self.select(unit, start, end, by)[lo:hi]
+
+
+class SqliteDossierStore:
+    """Many units' dossiers in the SQLite store written by samples/city.py, queried per request.
+
+    Nothing is held in memory: each request counts and pages with SQL over the indexes on (unit, receipt
+    date, MaHoSo) and (unit, finish date, MaHoSo). Timestamps are stored as ISO text and served as
+    ``dd/MM/yyyy HH:mm:ss``. sqlite3 connections may not cross threads: one read-only connection per
+    server thread.
+    """
+
+    _COLUMNS = {"tiep_nhan": "tiep_nhan", "ket_thuc": "ket_thuc"}   # loc_theo -> timestamp column
+
+    def __init__(self, path: Path):
+        self.path = Path(path).resolve()
+        if not self.path.is_file():
+            raise FileNotFoundError(f"dossier store {self.path} does not exist")
+        self._uri = f"{self.path.as_uri()}?mode=ro"
+        self._local = threading.local()
+        tables = {r[0] for r in self._con().execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"dossiers", "procedures", "units"} <= tables:
+            raise ValueError(f"dossier store {self.path}: found tables {sorted(tables)}, expected dossiers, "
+                             "procedures and units (written by samples.city)")
+
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = sqlite3.connect(self._uri, uri=True)
+        return con
+
+    def _where(self, by: str) -> str:
+        col = self._COLUMNS[by]
+        return f"d.unit_code = ? AND substr(d.{col}, 1, 10) BETWEEN ? AND ?"
+
+    def count(self, unit: str, start: dt.date, end: dt.date, by: str) -> int:
+        """How many dossiers of ``unit`` have their ``by`` date in ``start`` .. ``end``."""
+        sql = f"SELECT count(*) FROM dossiers d WHERE {self._where(by)}"
+        return self._con().execute(sql, (unit, start.isoformat(), end.isoformat())).fetchone()[0]
+
+    def page(self, unit: str, start: dt.date, end: dt.date, by: str, lo: int, hi: int) -> list[dict]:
+        """Records ``lo`` .. ``hi`` (exclusive) of that selection, sorted by the date then MaHoSo."""
+        col = self._COLUMNS[by]
+        sql = ("SELECT d.ma_ho_so, d.ma_tthc, p.ten_tthc, p.ma_linh_vuc, p.ten_linh_vuc, p.muc_do, "
+               "d.kenh_thuc_hien, d.tiep_nhan, d.hen_tra, d.ket_thuc, d.tra, d.tu_choi, d.trang_thai, "
+               "u.don_vi_xu_ly, d.tt_truc_tuyen, d.le_phi_gia, p.ten_phi_le_phi, d.le_phi_hinh_thuc "
+               "FROM dossiers d JOIN procedures p ON p.ma_tthc = d.ma_tthc "
+               "JOIN units u ON u.unit_code = d.unit_code "
+               f"WHERE {self._where(by)} ORDER BY substr(d.{col}, 1, 10), d.ma_ho_so LIMIT ? OFFSET ?")
+        rows = self._con().execute(sql, (unit, start.isoformat(), end.isoformat(), max(hi - lo, 0), lo))
+        return [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(r: tuple) -> dict:
+        code, tthc, name, field_code, field_name, level, channel, rec, due, end, handed, refused, status, \
+            office, paid, fee, fee_name, method = r
+        fees = [] if fee is None else [{"MaPhiLePhi": f"LP.{tthc}", "TenPhiLePhi": fee_name, "Gia": fee,
+                                        "HinhThucThu": method}]
+        return {"MaHoSo": code, "MaTTHC": tthc, "TenTTHC": name, "MaLinhVuc": field_code, "TenLinhVuc": field_name,
+                "MucDo": level, "KenhThucHien": channel, "NgayTiepNhan": _served(rec), "NgayHenTra": _served(due),
+                "NgayKetThucXuLy": _served(end), "NgayTra": _served(handed), "NgayTuChoi": _served(refused),
+                "TrangThaiHoSo": status, "DonViXuLy": office, "DuocThanhToanTrucTuyen": bool(paid),
+                "DanhSachLePhi": fees}
+
+
+def _served(iso: str | None) -> str | None:
+    """``YYYY-MM-DD HH:MM:SS`` -> ``dd/MM/yyyy HH:mm:ss`` (the API's local timestamps)."""
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]} {iso[11:19]}" if iso else None
+
+
+def open_store(path: Path) -> DossierStore | SqliteDossierStore:
+    """The store for ``path``: SQLite (samples/city.py, many units) for ``.sqlite``, else dossiers.json."""
+    path = Path(path)
+    return SqliteDossierStore(path) if path.suffix == ".sqlite" else DossierStore.from_path(path)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: StandinServer
@@ -198,15 +284,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "tham_so_sai", "Tham số không hợp lệ: ma_don_vi, trang >= 1, "
                                                   f"1 <= so_ban_ghi <= {MAX_PAGE_SIZE}, loc_theo "
                                                   "tiep_nhan|ket_thuc, tu_ngay <= den_ngay")
-        records = self.server.store.select(unit, start, end, by)
+        store = self.server.store
+        total = store.count(unit, start, end, by)
         lo, hi = (page - 1) * size, page * size
-        if mis.short_page and len(records) > size:
+        if mis.short_page and total > size:
             # page 1 is one short; every later page starts one record earlier
             lo, hi = (0, size - 1) if page == 1 else (lo - 1, hi - 1)
-        chunk = records[max(lo, 0):hi]
-        if mis.duplicate_across_pages and page > 1 and 0 < lo <= len(records):
-            chunk = [records[lo - 1], *chunk]
-        return self._send(200, {"tong_so": len(records), "trang": page, "so_ban_ghi": size, "du_lieu": chunk})
+        # a repeated record: page p > 1 starts with the last record of page p - 1 again
+        first = lo - 1 if mis.duplicate_across_pages and page > 1 and 0 < lo <= total else max(lo, 0)
+        chunk = store.page(unit, start, end, by, first, hi) if first < min(hi, total) else []
+        return self._send(200, {"tong_so": total, "trang": page, "so_ban_ghi": size, "du_lieu": chunk})
 
 
 class StandinServer(ThreadingHTTPServer):
@@ -214,7 +301,7 @@ class StandinServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address, store: DossierStore, token: str, verbose: bool = False):
+    def __init__(self, address, store: DossierStore | SqliteDossierStore, token: str, verbose: bool = False):
         super().__init__(address, _Handler)
         self.store = store
         self.token = token
@@ -235,7 +322,7 @@ def serve(dossiers_path: Path, host: str = "127.0.0.1", port: int = 0, token: st
     """
     if not token:
         raise ValueError("token must not be empty")
-    store = DossierStore.from_path(Path(dossiers_path))
+    store = open_store(Path(dossiers_path))
     server = StandinServer((host, port), store, token, verbose=verbose)
     thread = threading.Thread(target=server.serve_forever, name="standin-public-service", daemon=True)
     thread.start()
@@ -246,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: serve ``--data`` on ``--host:--port`` until interrupted; prints the API URL."""
     ap = argparse.ArgumentParser(prog="python -m standin.public_service",
                                  description="Stand-in public-service (hồ sơ TTHC) API on loopback.")
-    ap.add_argument("--data", required=True, type=Path, help="dossiers.json written by samples.generate")
+    ap.add_argument("--data", "--dossiers", dest="data", required=True, type=Path,
+                    help="dossiers.json (samples.generate) or dossiers.sqlite (samples.city, many units)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--token", required=True, help="bearer token clients must send")
