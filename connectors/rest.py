@@ -1,8 +1,8 @@
 """Generic HTTP plumbing for REST sources: one status -> error map, retries, secret-free descriptions.
 
 `classify_failure` is the ONE place that decides what a failed call means (style.md principle 7):
-429, 5xx, timeouts and connection errors are `RetriableSourceError` (with the server's `Retry-After`);
-401/403 (credentials), 404 (wrong endpoint or unit) and every other 4xx are `FatalSourceError`.
+429, 5xx, timeouts, connection errors and answers cut mid-body are `RetriableSourceError` (with the
+server's `Retry-After`); 401/403 (credentials), 404 (wrong endpoint or unit) and every other 4xx are `FatalSourceError`.
 `JsonGetter` makes GET calls with a timeout on every call and a small bounded retry with exponential
 backoff for the retriable class; what is left after its last attempt propagates, so the orchestrator
 can retry the whole task later. Messages name the URL path and a query string with secrets removed;
@@ -70,6 +70,10 @@ def classify_failure(
     if exception is not None:
         if isinstance(exception, requests.Timeout):
             return RetriableSourceError(f"{where}: the server did not answer in time")
+        if isinstance(exception, (requests.exceptions.ChunkedEncodingError,
+                                  requests.exceptions.ContentDecodingError)):
+            # the answer started, then the connection was cut (reset, proxy dropped it): transient
+            return RetriableSourceError(f"{where}: the connection was cut in the middle of the answer")
         if isinstance(exception, requests.ConnectionError):
             return RetriableSourceError(f"{where}: could not connect ({type(exception).__name__})")
         if isinstance(exception, requests.RequestException):

@@ -81,7 +81,8 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
             if not settings.public_service_token:
                 return SourceOutcome(source_code, "failed", message="THIDUA_PUBLIC_SERVICE_TOKEN is not set")
             delivery = tasks.fetch_dossiers(settings.public_service_url, settings.public_service_token,
-                                            unit_code, period)
+                                            unit_code, period, timeout_s=settings.http_timeout_s,
+                                            backoff_s=settings.http_backoff_s)
         else:
             return _nothing_new(source_code, current)
     except RetriableSourceError as exc:  # still failing after the task's retries

@@ -16,6 +16,10 @@ Every other package receives plain values (URLs, paths, tokens) from here. Varia
 - ``THIDUA_SMTP_HOST`` / ``THIDUA_SMTP_PORT`` (default 587) / ``THIDUA_SMTP_USER`` / ``THIDUA_SMTP_PASSWORD``
   (secret) / ``THIDUA_SMTP_FROM`` / ``THIDUA_SMTP_TO`` (comma-separated) / ``THIDUA_SMTP_SECURITY``
   (``auto`` default, ``starttls``, ``ssl``, ``none``): alert e-mail.
+- ``THIDUA_HTTP_TIMEOUT_S`` (default 30): seconds an HTTP source may take to answer one call (connect and
+  each read); a slower answer is a retriable timeout.
+- ``THIDUA_HTTP_BACKOFF_S`` (default 1): the client's first wait before retrying a failed call (doubles each
+  time; a server's ``Retry-After`` takes precedence).
 - ``THIDUA_MAX_FILE_MB`` (default 50): the largest delivered file accepted, in MB; a larger one is quarantined
   by its size, unread (a ward's monthly workbook is well under 1 MB).
 - ``THIDUA_REPORT_BASE_URL``: where ``$THIDUA_DATA_DIR/reports`` is published (links in alerts); default
@@ -54,6 +58,8 @@ class Settings:
     smtp_security: str = "auto"
     report_base_url: str | None = None
     max_file_mb: float = 50.0
+    http_timeout_s: float = 30.0
+    http_backoff_s: float = 1.0
 
     @property
     def quarantine_dir(self) -> Path:
@@ -116,11 +122,28 @@ class Settings:
             smtp_security=(env.get("THIDUA_SMTP_SECURITY") or "auto").lower(),
             report_base_url=env.get("THIDUA_REPORT_BASE_URL") or None,
             max_file_mb=_megabytes(env, "THIDUA_MAX_FILE_MB", 50.0),
+            http_timeout_s=_positive(env, "THIDUA_HTTP_TIMEOUT_S", 30.0),
+            http_backoff_s=_positive(env, "THIDUA_HTTP_BACKOFF_S", 1.0, allow_zero=True),
         )
 
     def with_overrides(self, **changes) -> Settings:
         """A copy with some values replaced (used by tests and the demo)."""
         return replace(self, **changes)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, allow_zero: bool = False) -> float:
+    """A number of seconds from the environment; a bad value is refused with one sentence."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 or (allow_zero and value == 0)):
+        raise ValueError(f"{name}={text!r} is not a valid number of seconds; expected a number "
+                         f"{'>= 0' if allow_zero else '> 0'}, e.g. {default:g}")
+    return value
 
 
 def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:

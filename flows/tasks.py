@@ -169,15 +169,21 @@ def _declared_period(records: pd.DataFrame) -> str | None:
 
 @task(name="fetch_dossiers", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30],
       retry_condition_fn=_retry_only_retriable, timeout_seconds=600)
-def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str) -> Delivery | Rejection:
+def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str, *, timeout_s: float = 30.0,
+                   backoff_s: float = 1.0) -> Delivery | Rejection:
     """Pull the month's dossiers from the one-stop API (received or finished in the month).
 
-    Retriable errors (429, 5xx, timeouts) raise, so Prefect retries this task; fatal ones (401/403,
-    a malformed answer) are returned as a Rejection.
+    Retriable errors (429, 5xx, timeouts, a connection cut mid-answer) raise, so Prefect retries this
+    task; fatal ones (401/403, a malformed answer) are returned as a Rejection.
+
+    Args:
+        timeout_s: seconds each HTTP call may take (connect, and each read); settings THIDUA_HTTP_TIMEOUT_S.
+        backoff_s: the client's first pause before retrying a call; settings THIDUA_HTTP_BACKOFF_S.
     """
     from connectors.public_service import PublicServiceClient
 
-    client = PublicServiceClient(base_url, token)
+    client = PublicServiceClient(base_url, token, timeout=(min(5.0, timeout_s), timeout_s),
+                                 backoff_seconds=backoff_s)
     try:
         records, fingerprint = client.fetch_month(unit_code, period)
         observations = connectors.SOURCES["public_service"].to_observations(records, unit_code, period)

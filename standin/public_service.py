@@ -13,7 +13,8 @@ empty result.
 
 ``server.misbehave`` (a :class:`Misbehaviour`) lets a test make the server act like real ones: fail
 the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly (``slow_next``), cut connections
-with a TCP reset (``reset_next``), repeat a record across pages, or cut a page short. The token is never logged.
+with a TCP reset (``reset_next``) or in the middle of the answer's body (``cut_next``), repeat a record
+across pages, or cut a page short. The token is never logged.
 
 The store is ``dossiers.json`` (one unit, loaded once) or, for a path ending in ``.sqlite``, the
 many-unit SQLite store of ``samples.city`` (queried per request, nothing loaded in memory).
@@ -56,7 +57,9 @@ class Misbehaviour:
         duplicate_across_pages: page p > 1 starts with the last record of page p - 1 again.
         short_page: page 1 holds one record fewer than ``so_ban_ghi`` (before the last page), the
             record shifting to page 2 (so paging by ``tong_so`` still covers all records).
-        requests_seen: count of API requests received (for assertions).
+        requests_seen: count of API requests received, whatever their answer (401s, resets and cuts too).
+        cuts_pending: the next answers with a body are cut after ``cut_after_bytes`` bytes of it (the
+            headers announce the full length), then the connection is reset.
     """
 
     fail_statuses: list[int] = field(default_factory=list)
@@ -66,6 +69,8 @@ class Misbehaviour:
     short_page: bool = False
     requests_seen: int = 0
     resets_pending: int = 0
+    cuts_pending: int = 0
+    cut_after_bytes: int = 0
     slow_pending: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -78,6 +83,23 @@ class Misbehaviour:
         """Cut the next ``n`` connections with a TCP reset, without any answer."""
         with self.lock:
             self.resets_pending += n
+
+    def cut_next(self, n: int = 1, after_bytes: int = 200) -> None:
+        """Cut the next ``n`` successful answers after ``after_bytes`` bytes of their body (a TCP reset)."""
+        with self.lock:
+            self.cuts_pending += n
+            self.cut_after_bytes = after_bytes
+
+    def _take_cut(self) -> int | None:
+        with self.lock:
+            if self.cuts_pending:
+                self.cuts_pending -= 1
+                return self.cut_after_bytes
+            return None
+
+    def _count(self) -> None:
+        with self.lock:
+            self.requests_seen += 1
 
     def slow_next(self, n: int = 1, seconds: float = 2.0) -> None:
         """Answer the next ``n`` requests only after ``seconds`` (a client timeout shorter than that fires)."""
@@ -99,6 +121,7 @@ class Misbehaviour:
         """Behave again: no pending failures, resets or delays."""
         with self.lock:
             self.resets_pending = 0
+            self.cuts_pending = 0
             self.slow_pending.clear()
             self.fail_statuses.clear()
             self.delay_seconds = 0.0
@@ -108,7 +131,6 @@ class Misbehaviour:
 
     def _take_failure(self) -> int | None:
         with self.lock:
-            self.requests_seen += 1
             return self.fail_statuses.pop(0) if self.fail_statuses else None
 
 
@@ -252,12 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path.rstrip("/") != API_PATH:
             return self._error(404, "khong_tim_thay", f"Không có tài nguyên {url.path}")
         mis = self.server.misbehave
+        mis._count()
         if mis._take_reset():
-            # RST instead of an answer: SO_LINGER 0 makes close() abort the connection
-            self.close_connection = True
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            return None
+            return self._abort()
         delay = mis._take_delay()
         if delay:
             time.sleep(delay)
@@ -293,7 +312,24 @@ class _Handler(BaseHTTPRequestHandler):
         # a repeated record: page p > 1 starts with the last record of page p - 1 again
         first = lo - 1 if mis.duplicate_across_pages and page > 1 and 0 < lo <= total else max(lo, 0)
         chunk = store.page(unit, start, end, by, first, hi) if first < min(hi, total) else []
-        return self._send(200, {"tong_so": total, "trang": page, "so_ban_ghi": size, "du_lieu": chunk})
+        body = {"tong_so": total, "trang": page, "so_ban_ghi": size, "du_lieu": chunk}
+        cut = mis._take_cut()
+        if cut is not None:
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[:min(cut, len(payload) - 1)])
+            self.wfile.flush()
+            return self._abort()
+        return self._send(200, body)
+
+    def _abort(self) -> None:
+        """End the connection with a TCP reset (SO_LINGER 0 makes close() abort it), answer or not."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
 
 class StandinServer(ThreadingHTTPServer):

@@ -277,7 +277,7 @@ def test_unreachable_source_is_alerted_once_after_the_retries(env, samples_dir, 
     calls = []
 
     @task(retries=2, retry_delay_seconds=0, retry_condition_fn=tasks._retry_only_retriable)
-    def fetch_dossiers(base_url, token, unit_code, period):
+    def fetch_dossiers(base_url, token, unit_code, period, **_client_options):
         calls.append(period)
         raise RetriableSourceError("HTTP 503 from the one-stop API")
 
