@@ -231,15 +231,10 @@ def _history(history: pd.DataFrame | None, period: str) -> pd.DataFrame:
     return frame[frame["period"] != period].reset_index(drop=True)
 
 
-def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> ValidationReport:
-    import great_expectations as gx
-
+def _table_failures(ctx: DeliveryContext, checks: list[Check]) -> tuple[list[FailedCheck], set[str]]:
+    """Judge the table-level rules; return the failures and the frames whose columns are missing."""
     failed: list[FailedCheck] = []
-    skipped: list[str] = []
-    frames = {"observations": ctx.observations, "records": ctx.records}
-    offsets = {"observations": 0, "records": len(ctx.observations)}
-    blocked_frames = set()
-    # 1. Table-level rules (shape first: rules that read a missing column are skipped, not crashed).
+    blocked_frames: set[str] = set()
     for check in checks:
         if check.kind != "table":
             continue
@@ -250,15 +245,34 @@ def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> Validati
                                       verdict.expected))
             if check.rule_id.endswith("columns_present"):
                 blocked_frames.add(check.frame)
-    # 2. One batch: a row per observation and per record, one column per rule holding the values in the
-    # rule's scope (its frame, its condition) and nothing elsewhere: GX ignores empty cells, so no
-    # row_condition (a pandas query per rule) is needed. Derived rules get a True/False marker column.
-    total = len(ctx.observations) + len(ctx.records)
-    columns: dict[str, pd.Series] = {}
-    _, batch_definition = _gx_context()
-    # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
-    suite = gx.ExpectationSuite(name=f"{suite_name}:{datetime.now(UTC).timestamp()}")
-    planned: dict[int, Check] = {}
+    return failed, blocked_frames
+
+
+@dataclass
+class _RuleValues:
+    """The values one row-level rule checks in one delivery: positions in the delivery's stacked rows
+    (observations first, then records) and the GX expectation that judges them."""
+
+    index: int
+    check: Check
+    expectation: str
+    kwargs: dict
+    positions: object  # numpy int array
+    values: object     # numpy object array
+
+
+def _offsets(ctx: DeliveryContext) -> dict[str, int]:
+    return {"observations": 0, "records": len(ctx.observations)}
+
+
+def _rule_values(ctx: DeliveryContext, checks: list[Check],
+                 blocked_frames: set[str]) -> tuple[list[_RuleValues], list[str]]:
+    """Each row-level rule's values in its scope (its frame, its condition); derived rules as True/False
+    markers. Rules that cannot run (empty frame, missing column) are listed as skipped."""
+    frames = {"observations": ctx.observations, "records": ctx.records}
+    offsets = _offsets(ctx)
+    planned: list[_RuleValues] = []
+    skipped: list[str] = []
     for i, check in enumerate(checks):
         if check.kind == "table":
             continue
@@ -284,44 +298,90 @@ def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> Validati
         except KeyError:  # a column the rule needs is missing; the schema rule says so
             skipped.append(check.rule_id)
             continue
-        column = f"_r{i}"
-        placed = pd.Series([None] * total, dtype=object)
-        placed.iloc[(values.index + offsets[check.frame]).to_numpy()] = values.astype(object).to_numpy()
-        if expectation == "ExpectColumnValuesToBeBetween":
-            placed = pd.to_numeric(placed, errors="coerce")
-        columns[column] = placed
+        planned.append(_RuleValues(i, check, expectation, kwargs,
+                                   (values.index + offsets[check.frame]).to_numpy(),
+                                   values.astype(object).to_numpy()))
+    return planned, skipped
+
+
+def _placed_column(total: int, parts: list[tuple[object, object]], expectation: str) -> pd.Series:
+    """One batch column: the rule's values at their rows, nothing elsewhere (GX ignores empty cells)."""
+    placed = pd.Series([None] * total, dtype=object)
+    for positions, values in parts:
+        placed.iloc[positions] = values
+    if expectation == "ExpectColumnValuesToBeBetween":
+        placed = pd.to_numeric(placed, errors="coerce")
+    return placed
+
+
+def _gx_validate(columns: dict[str, pd.Series], expectations: dict[str, tuple[str, dict]], total: int,
+                 suite_name: str) -> dict[str, tuple[list[int], int | None, str]]:
+    """ONE GX validation of a batch; returns ``{column: (unexpected rows, unexpected count, exception)}``
+    for every expectation that failed."""
+    import great_expectations as gx
+
+    if not columns:
+        return {}
+    _, batch_definition = _gx_context()
+    # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
+    suite = gx.ExpectationSuite(name=f"{suite_name}:{datetime.now(UTC).timestamp()}")
+    for column, (expectation, kwargs) in expectations.items():
         cls = getattr(gx.expectations, expectation)
-        suite.add_expectation(cls(column=column, **kwargs, meta={"index": i}))
-        planned[i] = check
+        suite.add_expectation(cls(column=column, **kwargs, meta={"column": column}))
     batch = pd.DataFrame(columns, index=range(total))
-    if planned:
-        gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": batch})
-        result = gx_batch.validate(suite, result_format={"result_format": "COMPLETE"})
-        for r in result.results:
-            if r.success:
-                continue
-            check = planned[int(r.expectation_config.meta["index"])]
-            rows = (r.result or {}).get("unexpected_index_list") or []
-            samples = []
-            for row in rows[:MAX_SAMPLE_ROWS]:
-                if isinstance(row, dict):
-                    row = row.get("index")
-                if isinstance(row, int) and 0 <= row < total:
-                    frame_rows = frames[check.frame]
-                    local = row - offsets[check.frame]
-                    samples.append(_sample(ctx, check, check.frame, frame_rows.iloc[local]))
-            count = (r.result or {}).get("unexpected_count")
-            found = ""
-            if r.exception_info and r.exception_info.get("raised_exception"):
-                found = str(r.exception_info.get("exception_message"))[:300]
-            failed.append(FailedCheck(check.rule_id, check.expectation, _json_kwargs(check), check.severity,
-                                      check.description_vi, check.description_en, check.frame, count, samples,
-                                      found))
+    gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": batch})
+    result = gx_batch.validate(suite, result_format={"result_format": "COMPLETE"})
+    out = {}
+    for r in result.results:
+        if r.success:
+            continue
+        rows = []
+        for row in (r.result or {}).get("unexpected_index_list") or []:
+            if isinstance(row, dict):
+                row = row.get("index")
+            if isinstance(row, int) and 0 <= row < total:
+                rows.append(row)
+        found = ""
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            found = str(r.exception_info.get("exception_message"))[:300]
+        out[r.expectation_config.meta["column"]] = (rows, (r.result or {}).get("unexpected_count"), found)
+    return out
+
+
+def _failed_rule(ctx: DeliveryContext, check: Check, rows: list[int], count: int | None,
+                 found: str) -> FailedCheck:
+    """A failed row-level rule with up to 20 sample rows (`rows` are positions in the delivery's stack)."""
+    frames = {"observations": ctx.observations, "records": ctx.records}
+    offset = _offsets(ctx)[check.frame]
+    samples = [_sample(ctx, check, check.frame, frames[check.frame].iloc[row - offset])
+               for row in rows[:MAX_SAMPLE_ROWS]]
+    return FailedCheck(check.rule_id, check.expectation, _json_kwargs(check), check.severity,
+                       check.description_vi, check.description_en, check.frame, count, samples, found)
+
+
+def _report(ctx: DeliveryContext, checks: list[Check], failed: list[FailedCheck], skipped: list[str],
+            suite_name: str) -> ValidationReport:
     order = {c.rule_id: n for n, c in enumerate(checks)}
     failed.sort(key=lambda f: order.get(f.rule_id, 0))
     return ValidationReport(suite_name, len(checks), failed, ctx.source_code, ctx.unit_code, ctx.period,
                             {"observations": len(ctx.observations), "records": len(ctx.records)}, skipped,
                             datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> ValidationReport:
+    # 1. Table-level rules (shape first: rules that read a missing column are skipped, not crashed).
+    failed, blocked_frames = _table_failures(ctx, checks)
+    # 2. One batch: a row per observation and per record, one column per rule holding the values in the
+    # rule's scope (its frame, its condition) and nothing elsewhere: GX ignores empty cells, so no
+    # row_condition (a pandas query per rule) is needed. Derived rules get a True/False marker column.
+    planned, skipped = _rule_values(ctx, checks, blocked_frames)
+    total = len(ctx.observations) + len(ctx.records)
+    columns = {f"_r{p.index}": _placed_column(total, [(p.positions, p.values)], p.expectation) for p in planned}
+    wanted = {f"_r{p.index}": (p.expectation, p.kwargs) for p in planned}
+    by_column = {f"_r{p.index}": p.check for p in planned}
+    for column, (rows, count, found) in _gx_validate(columns, wanted, total, suite_name).items():
+        failed.append(_failed_rule(ctx, by_column[column], rows, count, found))
+    return _report(ctx, checks, failed, skipped, suite_name)
 
 
 def _json_kwargs(check: Check) -> dict:

@@ -138,3 +138,7 @@ def league(period: str = typer.Option(..., help="Month, YYYY-MM."),
         sys.stdout.write(table.apply(lambda column: column.map(neutralise_formula)).to_csv(index=False))
     else:
         typer.echo(league_text(table))
+
+
+# `thidua city close` / `thidua city backfill` (the batched city close) join this sub-app.
+from flows import cli_city_close  # noqa: E402,F401

@@ -8,7 +8,11 @@ Every other package receives plain values (URLs, paths, tokens) from here. Varia
   ``$THIDUA_DATA_DIR/warehouse.sqlite``; production: ``postgresql+psycopg://user@host/db``).
 - ``THIDUA_INBOX``: deliveries folder, laid out ``<unit>/<source>/<YYYY-MM>/<file>`` (default
   ``$THIDUA_DATA_DIR/inbox``).
-- ``THIDUA_CATALOGUE``: target catalogue YAML (default ``catalogue/ke-hoach-2025-10549.yaml``).
+- ``THIDUA_CATALOGUE``: target catalogue YAML (default ``catalogue/ke-hoach-2025-10549.yaml``), or a
+  directory of plan YAMLs (``ke-hoach-<year>-<unit>.yaml``, one per ward): the city close closes every
+  ward that has a plan there.
+- ``THIDUA_CHUNK_UNITS`` (default 200): how many wards a city close handles per task (one file read, one
+  validation run and one bulk load per source, period and chunk).
 - ``THIDUA_UNIT``: default unit code (default ``10549``).
 - ``THIDUA_PUBLIC_SERVICE_URL`` / ``THIDUA_PUBLIC_SERVICE_TOKEN``: the one-stop dossier API (secret token).
 - ``THIDUA_ALERT_WEBHOOK_URL``: a JSON webhook for alerts (Slack/Google Chat/Teams/Zalo gateway; secret,
@@ -58,6 +62,7 @@ class Settings:
     smtp_security: str = "auto"
     report_base_url: str | None = None
     max_file_mb: float = 50.0
+    chunk_units: int = 200
     http_timeout_s: float = 30.0
     http_backoff_s: float = 1.0
 
@@ -122,6 +127,7 @@ class Settings:
             smtp_security=(env.get("THIDUA_SMTP_SECURITY") or "auto").lower(),
             report_base_url=env.get("THIDUA_REPORT_BASE_URL") or None,
             max_file_mb=_megabytes(env, "THIDUA_MAX_FILE_MB", 50.0),
+            chunk_units=_chunk_units(env.get("THIDUA_CHUNK_UNITS")),
             http_timeout_s=_positive(env, "THIDUA_HTTP_TIMEOUT_S", 30.0),
             http_backoff_s=_positive(env, "THIDUA_HTTP_BACKOFF_S", 1.0, allow_zero=True),
         )
@@ -144,6 +150,17 @@ def _positive(env: Mapping[str, str], name: str, default: float, allow_zero: boo
         raise ValueError(f"{name}={text!r} is not a valid number of seconds; expected a number "
                          f"{'>= 0' if allow_zero else '> 0'}, e.g. {default:g}")
     return value
+
+
+def _chunk_units(text: str | None) -> int:
+    """THIDUA_CHUNK_UNITS: a whole number of wards ≥ 1 (default 200); a bad value is refused in one sentence."""
+    text = (text or "").strip()
+    if not text:
+        return 200
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"THIDUA_CHUNK_UNITS={text!r} is not a valid chunk size; expected a whole number of "
+                         f"wards of at least 1, e.g. 200")
+    return int(text)
 
 
 def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:

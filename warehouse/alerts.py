@@ -223,3 +223,59 @@ def names(engine: Engine, unit_code: str, source_code: str | None) -> tuple[str,
             source = conn.execute(sa.select(models.sources.c.name_vi)
                                   .where(models.sources.c.source_code == source_code)).scalar()
     return unit or unit_code, source or (source_code or "")
+
+
+# --------------------------------------------------------------------------- the same reads for many units
+# A city close handles a chunk of wards per (source, period): one query for all of them instead of one
+# per ward, with the same answers as `latest_load`, `late_sources` and the alerts rows of `resolve_problems`.
+
+
+def latest_loads(engine: Engine, source_code: str, unit_codes: list[str], period: str) -> dict[str, dict]:
+    """`latest_load` for many units in one query: ``{unit_code: {...}}`` (units with no load are absent)."""
+    ld = models.loads
+    cols = (ld.c.unit_code, ld.c.load_id, ld.c.status, ld.c.fingerprint, ld.c.file_name, ld.c.rows_loaded)
+    query = (sa.select(*cols).where(ld.c.source_code == source_code, ld.c.period == period,
+                                    ld.c.unit_code.in_(list(unit_codes)))
+             .order_by(ld.c.unit_code, ld.c.load_id))
+    out: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            row = dict(row)
+            unit = row.pop("unit_code")
+            kept = out.get(unit)
+            # the load in force wins; without one, the latest attempt (rows come oldest first)
+            if kept is None or kept["status"] != "loaded":
+                out[unit] = row
+    return out
+
+
+def units_with_alerts(engine: Engine, source_code: str, unit_codes: list[str], period: str) -> set[str]:
+    """The units that have any alert row for (source, period): only they can have a problem to resolve."""
+    a = models.alerts
+    query = sa.select(a.c.unit_code).distinct().where(
+        a.c.source_code == source_code, a.c.period == period, a.c.unit_code.in_(list(unit_codes)))
+    with engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def late_sources_many(engine: Engine, unit_codes: list[str], period: str,
+                      today: dt.date) -> dict[str, list[dict]]:
+    """`late_sources` for many units in two queries: ``{unit_code: [late source…]}`` (every unit listed)."""
+    s, ld = models.sources, models.loads
+    with engine.connect() as conn:
+        sources = conn.execute(sa.select(s.c.source_code, s.c.name_vi, s.c.expected_day)
+                               .where(s.c.expected_day.is_not(None)).order_by(s.c.source_code)).all()
+        loaded = set(conn.execute(sa.select(ld.c.unit_code, ld.c.source_code).where(
+            ld.c.unit_code.in_(list(unit_codes)), ld.c.period == period, ld.c.status == "loaded")).all())
+    due = [(code, name, int(day), _next_month_day(period, int(day))) for code, name, day in sources]
+    return {unit: [{"source_code": code, "name_vi": name, "expected_day": day, "due_date": date}
+                   for code, name, day, date in due if today > date and (unit, code) not in loaded]
+            for unit in unit_codes}
+
+
+def unit_names(engine: Engine, unit_codes: list[str]) -> dict[str, str]:
+    """`names` for many units in one query: ``{unit_code: name_vi}`` (the code itself when unknown)."""
+    with engine.connect() as conn:
+        found = dict(conn.execute(sa.select(models.units.c.unit_code, models.units.c.name_vi)
+                                  .where(models.units.c.unit_code.in_(list(unit_codes)))).all())
+    return {code: found.get(code) or code for code in unit_codes}

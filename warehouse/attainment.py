@@ -801,8 +801,12 @@ def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_cod
 # --------------------------------------------------------------------------- warehouse reads and writes
 
 
-def read_observations(engine: Engine, unit_code: str, years) -> pd.DataFrame:
+def read_observations(engine: Engine, unit_code: str | list[str], years, *,
+                      periods: list[str] | None = None) -> pd.DataFrame:
     """Observations of the unit's active (``loaded``) loads whose period falls in ``years``.
+
+    ``unit_code`` may be a list of units (a city close reads a chunk of wards in one query); ``periods``,
+    when given, keeps only those months (``YYYY-MM``) instead of whole years.
 
     A unit formed from predecessors (``unit_crosswalk``) also gets, for each (indicator, period) before
     it existed that it has no figure of, the figures back-cast from its predecessors
@@ -814,13 +818,18 @@ def read_observations(engine: Engine, unit_code: str, years) -> pd.DataFrame:
     """
     o, ld = models.observations, models.loads
     years = sorted({int(y) for y in years})
-    periods = sa.or_(*[o.c.period.like(f"{y:04d}-%") for y in years]) if years else sa.false()
+    if periods is not None:
+        periods = o.c.period.in_(sorted(periods))
+    else:
+        periods = sa.or_(*[o.c.period.like(f"{y:04d}-%") for y in years]) if years else sa.false()
+    units = (o.c.unit_code.in_([str(u) for u in unit_code]) if isinstance(unit_code, list | tuple)
+             else o.c.unit_code == str(unit_code))
     query = (sa.select(o.c.indicator_code, o.c.unit_code, o.c.period, o.c.member_code, o.c.value,
                        o.c.numerator, o.c.denominator, o.c.text_value, o.c.load_id, ld.c.source_code,
                        ld.c.period.label("load_period"), o.c.source_file, o.c.sheet, o.c.row_number,
                        o.c.column_name, o.c.raw_text)
              .join(ld, ld.c.load_id == o.c.load_id)
-             .where(ld.c.status == "loaded", o.c.unit_code == str(unit_code), periods)
+             .where(ld.c.status == "loaded", units, periods)
              .order_by(o.c.indicator_code, o.c.period, o.c.member_code, o.c.load_id))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -830,8 +839,10 @@ def read_observations(engine: Engine, unit_code: str, years) -> pd.DataFrame:
     return add_backcast(engine, frame, unit_code, years, read_observations)
 
 
-def read_targets(engine: Engine, plan_year: int, unit_code: str) -> pd.DataFrame:
+def read_targets(engine: Engine, plan_year: int, unit_code: str | list[str]) -> pd.DataFrame:
     """The targets of the unit's plan for ``plan_year``, with the parsed ``measure`` dict.
+
+    ``unit_code`` may be a list of units: their plans' targets in one query (tell them apart by plan_id).
 
     Returns:
         Columns of ``TARGET_READ_COLUMNS``; empty when no such plan was loaded.
@@ -839,7 +850,9 @@ def read_targets(engine: Engine, plan_year: int, unit_code: str) -> pd.DataFrame
     t, p = models.targets, models.plans
     query = (sa.select(t, p.c.plan_code)
              .join(p, p.c.plan_id == t.c.plan_id)
-             .where(p.c.year == int(plan_year), p.c.unit_code == str(unit_code))
+             .where(p.c.year == int(plan_year),
+                    p.c.unit_code.in_([str(u) for u in unit_code]) if isinstance(unit_code, list | tuple)
+                    else p.c.unit_code == str(unit_code))
              .order_by(t.c.target_code))
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]

@@ -358,3 +358,18 @@ def load_catalogue(engine: Engine, catalogue: Catalogue) -> int:
         if inserts:
             conn.execute(t.insert(), inserts)
     return int(plan_id)
+
+
+def loaded_plans(engine: Engine) -> dict[str, dict]:
+    """The plans in the warehouse by the SHA-256 of the catalogue file they were loaded from.
+
+    Returns:
+        ``{catalogue_sha256: {"plan_id", "plan_code", "unit_code", "year"}}``; a catalogue file whose hash
+        is here is already loaded as it is (a city close skips parsing it again).
+    """
+    p = models.plans
+    query = sa.select(p.c.catalogue_sha256, p.c.plan_id, p.c.plan_code, p.c.unit_code, p.c.year)
+    with engine.connect() as conn:
+        return {r.catalogue_sha256: {"plan_id": int(r.plan_id), "plan_code": r.plan_code,
+                                     "unit_code": str(r.unit_code), "year": int(r.year)}
+                for r in conn.execute(query) if r.catalogue_sha256}
