@@ -105,7 +105,9 @@ def observations_from_health(records: pd.DataFrame, unit_code: str, period: str)
                 first = report.iloc[0]
                 raise BadInputError(file=str(first["source_file"]), source=SOURCE, sheet=first["sheet"],
                                     column=labels_2a.get("noi_dung", "Nội dung"),
-                                    found=[x for x in report["noi_dung"] if x],
+                                    # the rows that were recognised, never the sheet's free text: a clerk
+                                    # may have named citizens (NVQS personal data) in a row label
+                                    found=f"{len(report)} rows, recognised: {', '.join(sorted(by_code)) or 'none'}",
                                     expected=f"a row '{label}'")
         done, plan = by_code["so_da_so_tuyen"], by_code["so_theo_ke_hoach"]
         num, den = done["ket_qua"], plan["ket_qua"]

@@ -22,9 +22,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import Env
+from tests.integration.reliability import ledger
 from tests.integration.test_alerts import PERIOD, UNIT, deliver, free_port, tax_workbook
 
-pytestmark = [pytest.mark.prefect]
+pytestmark = [pytest.mark.prefect, pytest.mark.security]
 
 
 class FailingWebhook:
@@ -202,6 +203,7 @@ def test_no_secret_appears_in_any_output(prefect_harness, samples_dir, tmp_path,
 
     leaks = [(name, where) for name, secret in secrets.items() for where, text in outputs.items()
              if secret in text]
+    ledger.record(secrets_found=len(leaks))  # the reliability summary's "secrets found in outputs"
     lines = [(name, where, line[:300]) for name, where in leaks for line in outputs[where].splitlines()
              if secrets[name] in line]
     assert leaks == [], json.dumps(lines[:20], ensure_ascii=False, indent=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import json
 import os
 import re
 import stat
@@ -25,6 +26,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.helpers import Env
+from tests.integration.reliability import ledger
 
 pytestmark = [pytest.mark.security]
 
@@ -373,3 +375,83 @@ def test_audit_gate_fails_on_unlisted_vulnerability_and_warns_when_offline(tmp_p
     ignore.write_text("CVE-2099-0001\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="has no reason"):
         gate.read_ignore_file(ignore)
+
+
+# ---------------------------------------------------------------------- NVQS register: no personal data kept
+# A ward's NVQS pre-screening book (Mẫu 2k) lists citizens by name and CCCD number. The generator's
+# parameters: five citizens, names and 12-digit CCCD numbers (leading 0, province code 031 = Hải Phòng).
+NVQS_PEOPLE = [("Nguyễn Văn Hùng", "031204005678"), ("Trần Minh Quân", "031205001234"),
+               ("Lê Đức Thịnh", "031206007890"), ("Phạm Quốc Bảo", "031204003456"),
+               ("Vũ Thị Bích Ngọc", "031205009876")]
+
+
+def _nvqs_workbook(samples_dir: Path, period: str, out: Path, *, break_layout: bool) -> Path:
+    """The sample health workbook of ``period`` with a Mẫu 2k register sheet and names in Mẫu 2a's notes.
+
+    ``break_layout``: the 'Số lượng đã sơ tuyển' row is relabelled (the connector refuses the file) and the
+    'Lý do khác' row names a citizen in its label, as a clerk might.
+    """
+    original = next((samples_dir / "inbox" / UNIT / "health" / period).iterdir())
+    wb = openpyxl.load_workbook(original)
+    form = wb["Mẫu 2a"]
+    label_cells = {c.value: c for row in form.iter_rows() for c in row if isinstance(c.value, str)}
+    (name, cccd), (name2, cccd2) = NVQS_PEOPLE[0], NVQS_PEOPLE[4]
+    exempt = label_cells["Trong đó: Số lượng đề nghị miễn thực hiện NVQS"]
+    form.cell(row=exempt.row, column=4, value=f"{name} (CCCD {cccd}): bệnh tim bẩm sinh")
+    if break_layout:
+        label_cells["Số lượng đã sơ tuyển"].value = "Số người đã được khám"
+        label_cells["Lý do khác"].value = f"Lý do khác: {name2}, CCCD {cccd2}"
+    book = wb.create_sheet("Mẫu 2k")
+    book.append(["SỔ THỐNG KÊ SƠ TUYỂN SỨC KHỎE NGHĨA VỤ QUÂN SỰ"])
+    book.append(["TT", "Họ và tên", "Ngày sinh", "Địa chỉ", "Số CCCD", "Kết luận"])
+    for i, (person, number) in enumerate(NVQS_PEOPLE, 1):
+        book.append([i, person, f"0{i}/0{i}/2006", f"Tổ dân phố số {i}, phường Chu Văn An", number,
+                     "Đủ điều kiện khám sức khỏe NVQS"])
+    book.append([None, f"Cộng ({len(NVQS_PEOPLE)} công dân)"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+@pytest.mark.prefect
+def test_nvqs_names_and_cccd_never_reach_warehouse_reports_or_alerts(prefect_harness, samples_dir, tmp_path,
+                                                                    caplog):
+    """A good delivery and a refused one, both carrying the register: every text column of every table,
+    every report and alert body, the logs and the flows' results hold no name and no CCCD number. The
+    counts still load (NVQS_PRESCREEN), so the test cannot pass by loading nothing."""
+    from flows.monthly_close import ingest_file
+    from tests.integration.test_alerts import Webhook
+    from tests.integration.test_secrets import _warehouse_texts
+
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'warehouse.sqlite'}"
+    good = _nvqs_workbook(samples_dir, "2025-10", tmp_path / "in" / "y-te-2025-10.xlsx", break_layout=False)
+    bad = _nvqs_workbook(samples_dir, "2025-11", tmp_path / "in" / "y-te-2025-11.xlsx", break_layout=True)
+    hook = Webhook()
+    caplog.set_level("INFO")
+    try:
+        with Env(THIDUA_DATA_DIR=data, THIDUA_WAREHOUSE_URL=url, THIDUA_UNIT=UNIT, THIDUA_ALERT_WEBHOOK_URL=hook.url,
+                 THIDUA_INBOX=tmp_path / "inbox"):
+            results = [ingest_file(source_code="health", period="2025-10", path=str(good)),
+                       ingest_file(source_code="health", period="2025-11", path=str(bad))]
+    finally:
+        hook.close()
+    outcomes = [r["sources"]["health"] for r in results]
+    assert [o.status for o in outcomes] == ["loaded", "quarantined"]
+    warehouse = _warehouse_texts(url)
+    assert "NVQS_PRESCREEN" in warehouse["observations"]   # the counts are kept
+    assert hook.received, "the refused delivery was not alerted"
+    delivered = {good.name, bad.name}
+    outputs = {
+        **{f"warehouse table {t}": text for t, text in warehouse.items()},
+        **{f"file {p.relative_to(data)}": p.read_bytes().decode("utf-8", errors="replace")
+           for p in data.rglob("*") if p.is_file() and p.name not in delivered and not p.name.startswith("warehouse.")},
+        "alert bodies": "\n".join(json.dumps(body, ensure_ascii=False) for body in hook.received),
+        "log records": "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records),
+        "flow results": repr(results),
+    }
+    assert any(k.startswith("file reports/validation") for k in outputs)
+    personal = [v for person in NVQS_PEOPLE for v in person]
+    leaks = [(value, where) for value in personal for where, text in outputs.items() if value in text]
+    ledger.record(secrets_found=len(leaks))
+    assert leaks == [], sorted({where for _, where in leaks})
