@@ -7,6 +7,7 @@ without it (an interrupted run) is regenerated from scratch.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +50,8 @@ def city(n_units: int, periods: list[str], seed: int = 2025, sources: tuple[str,
         kwargs["sources"] = tuple(sources)
     key = f"city-u{n_units}-s{seed}-{periods[0]}-{periods[-1]}" + (f"-{'-'.join(sources)}" if sources else "")
     return cached(key, params, lambda out: city_gen.generate_city(out, n_units=n_units, seed=seed,
-                                                                  periods=periods, **kwargs))
+                                                                  periods=periods, workers=os.cpu_count() or 1,
+                                                                  **kwargs))
 
 
 def city_units(folder: Path) -> list[str]:

@@ -86,18 +86,40 @@ def pipeline_ward(params: dict) -> dict:
     return _timed(params, lambda: run(params["periods"]))
 
 
+def _warm_up(params: dict) -> None:
+    """Pay the pipeline's one-off costs before the clock starts: lazy imports (Great Expectations, the
+    workbook readers), Prefect's client and API, the warehouse migrations' code path. A tiny dossier export
+    for another month goes through the product's ingest into a throw-away SQLite warehouse."""
+    from bench.dossiers import write_export
+
+    scratch = Path(params["data_dir"]) / "warm-up"
+    csv_path = scratch / "ho-so-2025-09.csv"
+    write_export(csv_path, 200, "10549", "2025-09")
+    (scratch / "warehouse.sqlite").unlink(missing_ok=True)
+    _pipeline_env({**params, "url": f"sqlite:///{scratch / 'warehouse.sqlite'}", "data_dir": str(scratch),
+                   "inbox": str(scratch / "inbox"), "catalogue": params.get("warm_catalogue") or params["catalogue"]})
+    from flows.monthly_close import ingest_file
+
+    ingest_file(source_code="public_service", period="2025-09", path=str(csv_path), unit_code="10549")
+    _pipeline_env(params)
+
+
 def pipeline_city(params: dict) -> dict:
     """The product's `backfill-city` flow over `periods` for `units` (flows.close_city)."""
-    _pipeline_env(params)
+    _warm_up({**params, "warm_catalogue": str(Path(__file__).resolve().parents[1] / "catalogue"
+                                               / "ke-hoach-2025-10549.yaml")})
     from flows.close_city import backfill_city
 
     periods = sorted(params["periods"])
 
-    def run() -> int:
-        results = backfill_city(periods[0], periods[-1], params["units"])
-        return sum(int(r.get("rows", 0) or 0) for r in results if isinstance(r, dict))
+    def run() -> None:
+        for month in backfill_city(periods[0], periods[-1], params["units"]):
+            for unit, statuses in month["sources"].items():
+                bad = {s: v for s, v in statuses.items() if v not in ("loaded", "replaced", "unchanged")}
+                if bad:
+                    raise RuntimeError(f"{unit} {month['period']}: {bad}")
 
-    return _timed(params, run)
+    return _timed(params, run)  # rows: the harness counts the observations it compared
 
 
 def dossier_native(params: dict) -> dict:
@@ -109,15 +131,14 @@ def dossier_native(params: dict) -> dict:
 
 def dossier_pipeline(params: dict) -> dict:
     """The product's ingest of the same file: the `ingest-delivery` flow (read, facts, GX, bulk load)."""
-    _pipeline_env(params)
+    _warm_up(params)
     from flows.monthly_close import ingest_file
 
     def run() -> int:
         result = ingest_file(source_code="public_service", period=params["period"], path=params["csv"],
                              unit_code=params["unit"])
         _check_closed([result])
-        return int(result["sources"]["public_service"].rows_read if hasattr(
-            result["sources"]["public_service"], "rows_read") else params["records"])
+        return params["records"]
 
     return _timed(params, run)
 
