@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,7 +206,7 @@ def check_zip_container(data: bytes, *, file: str, source: str | None = None) ->
         try:
             with archive.open(part) as fh:
                 head = fh.read(_XML_HEAD_BYTES)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise refuse(f"a damaged part {part.filename}", "a complete Excel workbook (.xlsx)",
                          type(exc).__name__) from None
         if b"<!doctype" in head.lower() or b"<!entity" in head.lower():
@@ -216,9 +217,14 @@ def check_zip_container(data: bytes, *, file: str, source: str | None = None) ->
                 reason = type(exc).__name__
             raise refuse(f"an XML DTD or entity declarations in part {part.filename} (an entity bomb or "
                          "external entity)", "workbook XML without a DTD", reason)
-    bad = archive.testzip()  # CRC of every part; bounded by the size limits above
+    try:
+        bad = archive.testzip()  # CRC of every part; bounded by the size limits above
+    except (zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        bad, reason = "?", type(exc).__name__
+    else:
+        reason = "checksum mismatch"
     if bad is not None:
-        raise refuse(f"a damaged part {bad} (checksum mismatch)", "a complete Excel workbook (.xlsx)")
+        raise refuse(f"a damaged part {bad} ({reason})", "a complete Excel workbook (.xlsx)")
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
