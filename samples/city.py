@@ -627,7 +627,7 @@ def generate_city(out_dir: Path, n_units: int = 114, seed: int = 2025, periods: 
     files = _write_catalogue(out_dir, units, city_code, city_name)
 
     jobs = [(p, out_dir, periods, tuple(sources)) for p in params]
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    pool = ProcessPoolExecutor(workers) if workers > 1 and set(sources) & set(gen.WORKBOOKS) else None
     pending = pool.map(_write_workbooks, jobs, chunksize=max(1, len(jobs) // (workers * 8))) if pool else None
     n_dossiers = 0
     try:
