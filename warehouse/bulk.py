@@ -55,10 +55,10 @@ def _pg_type(column: sa.Column, kind: str) -> str:
     return _PG_TYPES[kind]
 
 
-def _objects(values: pd.Series, missing: np.ndarray) -> np.ndarray:
-    """The values as an object array of Python scalars, None where missing."""
+def _objects(values: pd.Series, missing: np.ndarray | None) -> np.ndarray:
+    """The values as an object array of Python scalars, None where missing (NA, NaN, and ``missing``)."""
     out = values.to_numpy(dtype=object, na_value=None)
-    if missing.any():
+    if missing is not None and missing.any():
         if not out.flags.writeable:
             out = out.copy()
         out[missing] = None
@@ -94,7 +94,9 @@ def _column_values(column: sa.Column, kind: str, values: pd.Series, dialect: str
                 values = values.astype("str")  # numbers written as text, like str(value); NaN/None stay missing
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"column {where}: {str(exc).splitlines()[0]}") from exc
-    return _objects(values, values.isna().to_numpy())
+    # to_numpy's na_value covers NaN and NA; NaT in a datetime column needs the mask
+    needs_mask = pd.api.types.is_datetime64_any_dtype(values.dtype)
+    return _objects(values, values.isna().to_numpy() if needs_mask else None)
 
 
 def frame_rows(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> Iterable[tuple]:

@@ -23,8 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from warehouse import bulk, models
 from warehouse.errors import LoadError
 
-_PERIOD_PATTERN = r"\d{4}-(?:0[1-9]|1[0-2])"
-PERIOD_RE = re.compile(f"^{_PERIOD_PATTERN}$")
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 OBSERVATION_COLUMNS = ["indicator_code", "unit_code", "period", "member_code", "value", "numerator",
                        "denominator", "text_value", "source_file", "sheet", "row_number", "column_name",
                        "raw_text"]
@@ -121,7 +120,10 @@ def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_c
                         "numbers") from None
     # The first bad row decides the message, the indicator checked before the period (as row by row).
     no_indicator = out["indicator_code"].isna().to_numpy()
-    bad_period = ~out["period"].str.fullmatch(_PERIOD_PATTERN, na=False).to_numpy(dtype=bool)
+    # a month's figures share a handful of periods: check each distinct one once
+    periods = pd.unique(out["period"].to_numpy(dtype=object))
+    bad_periods = [p for p in periods if not isinstance(p, str) or not PERIOD_RE.fullmatch(p)]
+    bad_period = out["period"].isin(bad_periods).to_numpy(dtype=bool)
     bad = no_indicator | bad_period
     if bad.any():
         first = int(bad.argmax())

@@ -254,3 +254,35 @@ def test_read_attainment_of_a_never_evaluated_period_is_empty(engine, tmp_path):
         assert frame.empty and "status" in frame.columns
     finally:
         fresh.dispose()
+
+
+# ------------------------------------------------------------------ prepare_observations (vectorised rules)
+
+
+def test_prepare_observations_fills_the_delivery_and_turns_blanks_to_null():
+    raw = pd.DataFrame({"indicator_code": ["REV_YTD", "REV_YTD", "ANTT"], "unit_code": [None, "", "90001"],
+                        "period": [NAN, "2025-08", None], "member_code": [None, "I.1", ""],
+                        "value": ["1.5", NAN, None], "row_number": [10.0, NAN, 12.0], "raw_text": [None, "", "x"]})
+    prepared = load.prepare_observations(raw, 7, UNIT, "2025-08")
+    assert list(prepared.columns) == ["load_id", *load.OBSERVATION_COLUMNS]
+    as_rows = [tuple(None if pd.isna(v) else v for v in r) for r in prepared.itertuples(index=False, name=None)]
+    assert as_rows == [
+        (7, "REV_YTD", UNIT, "2025-08", "", 1.5, None, None, None, None, None, 10, None, None),
+        (7, "REV_YTD", UNIT, "2025-08", "I.1", None, None, None, None, None, None, None, None, ""),
+        (7, "ANTT", "90001", "2025-08", "", None, None, None, None, None, None, 12, None, "x"),
+    ]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"indicator_code": [None, "REV_YTD"]}, r"observation without indicator_code \(row_number 10\)"),
+    ({"indicator_code": ["", "REV_YTD"]}, r"observation without indicator_code \(row_number 10\)"),
+    ({"period": ["2025-08", "2025-13"]}, r"observation REV_PRIOR_YTD: period '2025-13' is not YYYY-MM"),
+    ({"value": ["1.234,5", "2"]}, r"column value: .*1\.234,5.*expected numbers"),
+])
+def test_prepare_observations_names_the_first_bad_row(change, message):
+    raw = pd.DataFrame({"indicator_code": ["REV_YTD", "REV_PRIOR_YTD"], "period": ["2025-08", "2025-08"],
+                        "value": [1.0, 2.0], "row_number": [10, 11]}).assign(**change)
+    with pytest.raises(LoadError, match=message):
+        load.prepare_observations(raw, 1, UNIT, "2025-08")
+    with pytest.raises(LoadError, match="lack column"):
+        load.prepare_observations(raw.drop(columns=["indicator_code"]), 1, UNIT, "2025-08")
