@@ -178,13 +178,12 @@ BILLION_LAUGHS_DTD = (b'<!DOCTYPE worksheet [<!ENTITY lol "lol">'
 
 
 def entity_bomb(sample: Path, out: Path) -> Path:
-    """The xlsx whose worksheet declares the "billion laughs" entities (10^9 'lol' once expanded) and uses
-    the last one as the total row's label."""
+    """The xlsx whose worksheet declares the "billion laughs" entities (10^9 'lol' once expanded)."""
     with zipfile.ZipFile(sample) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml")
-    declaration_end = sheet.index(b"?>") + 2
-    sheet = sheet[:declaration_end] + BILLION_LAUGHS_DTD + sheet[declaration_end:]
-    sheet = sheet.replace("TỔNG THU NSNN TRÊN ĐỊA BÀN".encode(), b"&lol9;", 1)
+    if sheet.startswith(b"<?xml"):
+        sheet = sheet[sheet.index(b"?>") + 2:]
+    sheet = b'<?xml version="1.0" encoding="UTF-8"?>\n' + BILLION_LAUGHS_DTD + b"\n" + sheet
     return _rezip(sample, out / sample.name, {"xl/worksheets/sheet1.xml": sheet})
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,8 @@ def good_load(world: World, unit: str, source: str, period: str) -> int:
 
 
 def refuse(world: World, source: str, build, *, period: str = PERIOD, good_first: bool = False,
-           again: bool = False, unit: str | None = None) -> Refusal:
+           again: bool = False, unit: str | None = None, name: str | None = None,
+           sample_period: str | None = None) -> Refusal:
     """Deliver the bad file `build` makes and check the four promises; returns what the user was told.
 
     `good_first`: the unit already has the month's good delivery of `source` in force (shared by the
@@ -172,9 +174,9 @@ def refuse(world: World, source: str, build, *, period: str = PERIOD, good_first
     alerts_before = len(alerts_for(world, unit))
     out = world.root / "built" / f"{unit}-{len(list(world.root.glob('built/*')))}"
     out.mkdir(parents=True)
-    bad = build(sample_file(world, source, period), out)
+    bad = build(sample_file(world, source, sample_period or period), out)
     fingerprint = sha256(bad)
-    placed = deliver(world, unit, source, period, bad)
+    placed = deliver(world, unit, source, period, bad, name)
 
     outcome = ingest(world, source, unit, period)
     assert outcome.status == "quarantined", outcome.message
@@ -199,7 +201,7 @@ def refuse(world: World, source: str, build, *, period: str = PERIOD, good_first
     assert (alert["kind"], alert["status"], alert["source_code"], alert["period"]) == (
         "validation_failed", "open", source, period)
     if again:
-        deliver(world, unit, source, period, bad)
+        deliver(world, unit, source, period, bad, name)
         assert ingest(world, source, unit, period).status == "quarantined"
     rerun = ingest(world, source, unit, period)
     assert rerun.status == ("unchanged" if good_first else "quarantined"), rerun.message
@@ -291,7 +293,7 @@ CASES = [
     ("truncated_zip", "tax", bf.truncated, None, ["a damaged or truncated zip container"], False),
     ("corrupted_zip", "tax", bf.corrupted, None, ["a damaged part xl/worksheets/sheet1.xml"], True),
     ("xml_entity_bomb", "tax", bf.entity_bomb, None,
-     ["DTD or entity declarations in part xl/sharedStrings.xml", "DTDForbidden"], False),
+     ["DTD or entity declarations in part xl/worksheets/sheet1.xml", "DTDForbidden"], False),
     ("zip_bomb", "tax", bf.zip_bomb, None, ["part xl/media/padding.xml inflating", "zip bomb",
                                             "at most 100 times"], True),
     ("html_page_named_xls", "tax", bf.html_page, None, ["an HTML page without a table"], False),
@@ -323,3 +325,125 @@ def test_bad_delivery_is_refused(world, source, build, place, says, good_first, 
     names_place(refusal.message, refusal.file, sheet, row, column)
     for fact in says:
         assert fact in refusal.message, (fact, refusal.message)
+
+
+@pytest.mark.bad_input
+def test_year_to_date_that_decreases_is_refused_and_may_stays_in_force(world):
+    unit = world.new_unit()
+    may_rows = good_load(world, unit, "tax", "2025-05")
+    # June's item 1 year to date falls 10 000 million below May's; section I and the total follow, so
+    # only the history rule can see it.
+    refusal = refuse(world, "tax", bf.add_to_cells(G12=-10000.0, G11=-10000.0, G10=-10000.0), unit=unit)
+    names_place(refusal.message, TAX, S, 12, LUY_KE)
+    assert "history.ytd_never_decreases" in refusal.message
+    assert active_rows(world, "tax", unit, "2025-05") == may_rows
+
+
+@pytest.mark.bad_input
+def test_a_report_for_a_future_month_is_refused(world):
+    # December 2025's report retitled as December of next year (the run's today is before it ends).
+    import datetime as dt
+
+    future = f"{dt.date.today().year + 1}-12"
+    refusal = refuse(world, "tax", bf.cells(A5=f"Tháng 12 năm {future[:4]}"), period=future,
+                     sample_period="2025-12")
+    # a rule about the whole delivery has no cell to name; the alert names the file
+    assert "bao-cao-thu-nsnn-2025-12.xlsx" in json.dumps(refusal.alert, ensure_ascii=False)
+    assert "period.not_future" in refusal.message and f"found {future}" in refusal.message
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("name", [
+    pytest.param("bao-cao..thu-nsnn-2025-06.xlsx", id="name_with_dot_dot"),
+    pytest.param("bao-cao\x07thu-nsnn-2025-06.xlsx", id="name_with_control_character"),
+    pytest.param("bao-cao|thu-nsnn-2025-06.xlsx", id="name_with_odd_character"),
+])
+def test_an_inbox_file_with_a_refused_name_is_quarantined(world, name):
+    refusal = refuse(world, "tax", bf.copy_of(sample_file(world, "tax", PERIOD), "good.xlsx"), name=name)
+    assert "inbox file" in refusal.message and "expected a plain file name" in refusal.message
+    assert name.encode("unicode_escape").decode("ascii") in refusal.message
+
+
+@pytest.mark.bad_input
+def test_a_link_leading_out_of_the_inbox_is_quarantined_not_followed(world):
+    unit = world.new_unit()
+    folder = world.settings.inbox_dir / unit / "tax" / PERIOD
+    folder.mkdir(parents=True)
+    link = folder / TAX
+    link.symlink_to(sample_file(world, "tax", PERIOD))
+    outcome = ingest(world, "tax", unit, PERIOD)
+    assert outcome.status == "quarantined"
+    assert "a link leading outside the inbox" in outcome.message and TAX in outcome.message
+    assert active_rows(world, "tax", unit, PERIOD) == 0
+    assert (world.settings.quarantine_dir / unit / "tax" / PERIOD / TAX).is_symlink()
+    assert len(alerts_for(world, unit)) == 1
+    ingest(world, "tax", unit, PERIOD)
+    assert len(alerts_for(world, unit)) == 1
+    audit = ledger.audit(world.engine)
+    ledger.record(half_loaded_batches=audit["half_loaded_batches"], duplicate_loads=audit["duplicate_loads"])
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(("path", "found"), [
+    pytest.param("10549/tax/2025-06/bao-cao\x00.xlsx", "a NUL character in the path", id="path_with_nul"),
+    pytest.param("/etc/passwd", "an absolute path outside the inbox", id="absolute_path_outside_the_inbox"),
+    pytest.param("10549/tax/2025-06/../../../../etc/passwd", "'..'", id="path_climbing_out_with_dot_dot"),
+    pytest.param("10549/tax/2025-06/bao-cao\rthu.xlsx", "a control character in the name",
+                 id="path_with_carriage_return"),
+])
+def test_delivery_paths_that_are_refused(tmp_path, path, found):
+    from connectors.errors import BadInputError
+    from connectors.inbox import check_delivery_path
+
+    with pytest.raises(BadInputError) as info:
+        check_delivery_path(tmp_path, path)
+    message = str(info.value)
+    assert found in message and "\x00" not in message and "\r" not in message
+    assert message.startswith("inbox file ")
+
+
+@pytest.mark.bad_input
+def test_the_ingest_command_refuses_a_nul_in_its_file_argument(world):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", "--source", "tax", "--period", PERIOD,
+                                      "--file", "bao-cao\x00.xlsx"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "embedded null byte" in result.output
+    assert world.settings.quarantine_dir.is_dir()  # (the module's other cases ran; this one wrote nothing)
+
+
+@pytest.mark.bad_input
+def test_an_api_page_with_a_missing_field_loads_nothing_and_alerts_once(world, tmp_path):
+    from standin.public_service import serve
+
+    envelope = json.loads((world.samples / "public_service" / "dossiers.json").read_text(encoding="utf-8"))
+    broken = next(r for r in envelope["du_lieu"] if r["NgayTiepNhan"][3:10] == "06/2025")
+    del broken["KenhThucHien"]
+    data = tmp_path / "dossiers.json"
+    data.write_text(json.dumps(envelope, ensure_ascii=False), encoding="utf-8")
+    server, _thread = serve(data, host="127.0.0.1", port=0, token="bad-input-token")
+    try:
+        host, port = server.server_address[:2]
+        settings = world.settings.with_overrides(public_service_url=f"http://{host}:{port}",
+                                                 public_service_token="bad-input-token")
+        unit = "10549"
+        from flows.monthly_close import ingest_delivery
+
+        outcome = ingest_delivery(settings, "public_service", unit, PERIOD)
+        assert outcome.status == "failed"
+        assert "/api/v1/ho-so?" in outcome.message and "field 'KenhThucHien'" in outcome.message
+        assert "record " in outcome.message and "bad-input-token" not in outcome.message
+        assert active_rows(world, "public_service", unit, PERIOD) == 0
+        sent = alerts_for(world, unit)
+        assert len(sent) == 1 and sent[0]["source_code"] == "public_service"
+        ingest_delivery(settings, "public_service", unit, PERIOD)
+        assert len(alerts_for(world, unit)) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    audit = ledger.audit(world.engine)
+    ledger.record(half_loaded_batches=audit["half_loaded_batches"], duplicate_loads=audit["duplicate_loads"])
+    assert audit["half_loaded_batches"] == 0 and audit["duplicate_loads"] == 0
