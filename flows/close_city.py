@@ -162,7 +162,7 @@ def _read_one(settings: Settings, source_code: str, unit_code: str, period: str)
     path = tasks.find_delivery_file.fn(settings.inbox_dir, unit_code, source_code, period)
     if path is None or isinstance(path, tasks.Rejection):
         return path
-    return tasks.read_delivery_file.fn(source_code, path, unit_code, period)
+    return tasks.read_delivery_file.fn(source_code, path, unit_code, period, settings.max_file_bytes)
 
 
 def _fetch_one(settings: Settings, unit_code: str, period: str):
@@ -170,7 +170,8 @@ def _fetch_one(settings: Settings, unit_code: str, period: str):
     source = "public_service"
     try:
         got = tasks.fetch_dossiers.fn(settings.public_service_url, settings.public_service_token, unit_code,
-                                      period)
+                                      period, timeout_s=settings.http_timeout_s,
+                                      backoff_s=settings.http_backoff_s)
     except RetriableSourceError as exc:
         return ApiFailure(f"source unreachable after retries: {exc}",
                           f"Không kết nối được nguồn {source} kỳ {period} sau nhiều lần thử: {exc}",
@@ -237,11 +238,11 @@ def _load_batch(engine, deliveries: list[tasks.Delivery], reports: dict) -> dict
 def _write_report(settings: Settings, delivery: tasks.Delivery, validation: dict, outcome: str,
                   unit_name: str, source_name: str) -> Path:
     path = tasks.validation_report_path(settings.reports_dir, delivery)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    wh_db.ensure_private_dir(path.parent)  # owner-only, as monthly-close: reports show rows of the file
     path.write_text(expectations.render_report_html(validation, unit_name=unit_name, source_name=source_name,
                                                     file_name=delivery.file_name, outcome=outcome),
                     encoding="utf-8")
-    return path
+    return wh_db.make_private(path)
 
 
 def _quarantine(settings: Settings, delivery: tasks.Delivery, report, current: dict | None,

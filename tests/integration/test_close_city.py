@@ -1,16 +1,16 @@
 """The batched city close against the per-ward monthly close, under Prefect's test harness.
 
-A small city is made from the sample ward: 10549 itself (dossiers from the stand-in API), 90001 (the
-same workbooks, its dossiers from the sample CSV exports in its inbox) and 90002 (the same workbooks; the
-API has no dossier of it, so its public-service figures are 0/0). Each has its own plan, a copy of the
-2025 plan with the unit replaced. The expected warehouse is what `monthly-close` writes for each ward
-separately (the reference, computed once into SQLite); the city close must write the same observations
-(every column, lineage included) and the same judgements, on SQLite and PostgreSQL.
+The city is B's synthetic city (`samples.city.generate_city`): three wards (10549 and the synthetic 90001,
+90002), each with its own workbooks, its own plan, and its dossiers in the SQLite store the stand-in API
+serves. The expected warehouse is what `monthly-close` writes for each ward separately (the reference,
+computed once into SQLite); the city close must write the same observations (every column, lineage
+included), the same loads and the same judgements, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import shutil
+import uuid
 
 import openpyxl
 import pandas as pd
@@ -29,26 +29,33 @@ OBSERVATION_COLUMNS = ["source_code", "load_period", "indicator_code", "unit_cod
                        "column_name", "raw_text"]
 ATTAINMENT_COLUMNS = ["unit_code", "period", "target_code", "status", "value", "numerator", "denominator",
                       "outlook_status", "outlook_value"]
-COUNTED_TABLES = ["loads", "observations", "validation_results", "attainment_evaluations", "alerts"]
+COUNTED_TABLES = ["loads", "observations", "validation_results", "attainment_evaluations", "alerts", "dossiers"]
 
 
-def make_city(samples_dir, repo_root, out, wards=WARDS, periods=PERIODS):
-    """Inbox and per-ward plans of a small city built from the sample ward's files."""
-    template = (repo_root / "catalogue" / "ke-hoach-2025-10549.yaml").read_text(encoding="utf-8")
-    (out / "catalogue").mkdir(parents=True)
-    for ward in wards:
-        (out / "catalogue" / f"ke-hoach-2025-{ward}.yaml").write_text(template.replace("10549", ward),
-                                                                        encoding="utf-8")
-        for source in ("tax", "health", "education", "indicators"):
-            for period in periods:
-                src = samples_dir / "inbox" / "10549" / source / period
-                shutil.copytree(src, out / "inbox" / ward / source / period)
-    if "90001" in wards:
-        for period in periods:
-            folder = out / "inbox" / "90001" / "public_service" / period
-            folder.mkdir(parents=True)
-            shutil.copy2(samples_dir / "public_service" / "exports" / f"ho-so-{period}.csv", folder)
+def make_city(out, n_units=len(WARDS), periods=PERIODS):
+    """B's synthetic city: inbox/, catalogue/ (one plan per ward), public_service/dossiers.sqlite."""
+    from samples.city import generate_city
+
+    generate_city(out, n_units=n_units, periods=periods)
     return out
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    return make_city(tmp_path_factory.mktemp("city"))
+
+
+@pytest.fixture(scope="module")
+def standin_api(city):
+    """The stand-in API serving every ward's dossiers from the city's SQLite store."""
+    from standin.public_service import serve
+
+    token = uuid.uuid4().hex
+    server, _thread = serve(city / "public_service" / "dossiers.sqlite", host="127.0.0.1", port=0, token=token)
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}", token
+    server.shutdown()
+    server.server_close()
 
 
 def city_env(city, work, url, standin_api):
@@ -109,11 +116,6 @@ def table_counts(url: str) -> dict[str, int]:
             return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED_TABLES}
     finally:
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def city(samples_dir, repo_root, tmp_path_factory):
-    return make_city(samples_dir, repo_root, tmp_path_factory.mktemp("city"))
 
 
 @pytest.fixture(scope="module")
@@ -208,31 +210,47 @@ def test_a_bad_ward_file_is_quarantined_alone(prefect_harness, city, standin_api
     assert result["attainment"]["90001"]["CT01a"] == "no_data"
 
 
-def task_runs_of(flow_run_id) -> list[str]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+@pytest.fixture()
+def task_runs(monkeypatch):
+    """The names of the Prefect task runs started from now on, in order.
 
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
-                                     limit=200)
-    return sorted(r.name.rsplit("-", 1)[0] for r in runs)
+    Prefect 3 records task runs on the server through its event pipeline, which `make test` turns off
+    (PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false); so every task run is seen where Prefect
+    starts it (`prefect.task_engine.run_task`, which every task call goes through) and passed on unchanged.
+    """
+    import prefect.task_engine as task_engine
+
+    started: list[str] = []
+    run_task = task_engine.run_task
+
+    def watched(task, *args, **kwargs):
+        started.append(task.name)
+        return run_task(task, *args, **kwargs)
+
+    monkeypatch.setattr(task_engine, "run_task", watched)
+    return started
 
 
-def test_task_runs_do_not_grow_with_the_number_of_wards(prefect_harness, samples_dir, repo_root, standin_api,
-                                                       tmp_path):
+def test_task_runs_do_not_grow_with_the_number_of_wards(prefect_harness, task_runs, tmp_path):
     from flows.close_city import close_city_month
+    from standin.public_service import serve
 
+    city = make_city(tmp_path / "city", n_units=4, periods=[PERIODS[0]])
+    server, _thread = serve(city / "public_service" / "dossiers.sqlite", host="127.0.0.1", port=0, token="t")
+    api = (f"http://{server.server_address[0]}:{server.server_address[1]}", "t")
     counts = {}
     for wards in (["10549", "90001"], ["10549", "90001", "90002", "90003"]):
         work = tmp_path / str(len(wards))
-        city = make_city(samples_dir, repo_root, work / "city", wards=wards, periods=[PERIODS[0]])
-        env = city_env(city, work, f"sqlite:///{work / 'warehouse.sqlite'}", standin_api)
+        work.mkdir()
+        env = city_env(city, work, f"sqlite:///{work / 'warehouse.sqlite'}", api)
+        task_runs.clear()
         with Env(**env):
-            state = close_city_month(period=PERIODS[0], return_state=True)
-        result = state.result()
+            result = close_city_month(period=PERIODS[0], unit_codes=wards)
         assert set(result["sources"]) == set(wards)
         assert all(o.status == "loaded" for by_source in result["sources"].values() for o in by_source.values())
-        counts[len(wards)] = task_runs_of(state.state_details.flow_run_id)
+        counts[len(wards)] = sorted(task_runs)
+    server.shutdown()
+    server.server_close()
     assert counts[2] == counts[4]
     # prepare, then read + ingest per source, then one judgement (+ the flow-failure alert resolution)
     assert len(counts[4]) == 1 + 2 * len(SOURCES) + 1 + 1, counts[4]
