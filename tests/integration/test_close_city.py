@@ -254,3 +254,35 @@ def test_task_runs_do_not_grow_with_the_number_of_wards(prefect_harness, task_ru
     assert counts[2] == counts[4]
     # prepare, then read + ingest per source, then one judgement (+ the flow-failure alert resolution)
     assert len(counts[4]) == 1 + 2 * len(SOURCES) + 1 + 1, counts[4]
+
+
+@pytest.mark.parametrize("source", ["tax", "health"])
+def test_one_batch_run_reports_each_delivery_as_its_own_run_would(city, source):
+    """validate_batch over every ward's delivery (one of them broken) equals validate_delivery per ward."""
+    import connectors
+    import expectations
+    from expectations.batch import BatchDelivery, validate_batch
+
+    period, today = PERIODS[0], pd.Timestamp("2026-01-15").date()
+    deliveries = {}
+    for ward in WARDS:
+        path = next((city / "inbox" / ward / source / period).iterdir())
+        if ward == "90001" and source == "tax":
+            broken = city.parent / f"broken-{path.name}"
+            shutil.copy2(path, broken)
+            break_tax_workbook(broken)
+            path = broken
+        records = connectors.SOURCES[source].read(path)
+        deliveries[ward] = (records, connectors.SOURCES[source].to_observations(records, ward, period))
+    batch = validate_batch(source, period, [BatchDelivery(w, w, obs, rec, None, rec.attrs.get("period"))
+                                            for w, (rec, obs) in deliveries.items()], today=today)
+    for ward, (records, obs) in deliveries.items():
+        alone = expectations.validate_delivery(source_code=source, unit_code=ward, period=period,
+                                               observations=obs, records=records, today=today,
+                                               declared_period=records.attrs.get("period"))
+        got, want = batch[ward].to_dict(), alone.to_dict()
+        got.pop("checked_at"), want.pop("checked_at")
+        assert got == want, ward
+    if source == "tax":
+        assert not batch["90001"].success and batch["10549"].success and batch["90002"].success
+        assert {f.rule_id for f in batch["90001"].errors} >= {"tax.parent_equals_children"}
