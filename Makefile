@@ -10,7 +10,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup demo test lint lock clean serve deploy worker audit
+.PHONY: setup demo test lint lock clean serve deploy worker audit bench bench-quick
 
 setup: $(STAMP)
 
@@ -33,6 +33,19 @@ demo: setup
 test: setup
 	@mkdir -p "$(PREFECT_HOME)"
 	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q
+
+## bench: pipeline vs baseline side by side (bench/README.md; hours: a 114-ward city, 1 M dossiers, 3,321 units)
+# Needs the PostgreSQL server (THIDUA_BENCH_PG_URL); inputs are cached under data/bench/.
+bench: setup
+	@mkdir -p "$(PREFECT_HOME)"
+	$(PY) -m bench.run
+	$(PY) -m bench.report
+
+## bench-quick: the same at toy sizes (5 wards x 2 months, 50k dossiers, 200 units) as a smoke check
+bench-quick: setup
+	@mkdir -p "$(PREFECT_HOME)"
+	$(PY) -m bench.run --quick
+	$(PY) -m bench.report
 
 ## serve / deploy / worker: the operator path (README, "Operate"); each runs in its own terminal or unit
 serve: setup

@@ -191,8 +191,48 @@ def bench_dossier_ingest(size: dict, prefect_env: dict, engines=ENGINES) -> dict
             "target": {"max_ratio": TARGETS["dossier_ingest"]}, "runs": runs}
 
 
-BENCHES = {"ward_warm": bench_ward_warm, "city_backfill": bench_city_backfill,
-           "dossier_ingest": bench_dossier_ingest}
+def bench_memory_flat(size: dict, prefect_env: dict, engines=ENGINES) -> dict:
+    """Peak memory of the pipeline's city backfill over 3, 6 and 12 months (PostgreSQL): flat, not growing."""
+    periods = months(*size["city_periods"])
+    folder = data.city(size["city_units"], periods)
+    units = data.city_units(folder)
+    work = BENCH_DATA / "work" / "memory"
+    runs = []
+    with Standin(data.dossier_store(folder)) as api:
+        for n in size["flat_months"]:
+            with scratch("postgresql", f"memory_{n}") as url:
+                inbox = link_copy(folder / "inbox", work / "inbox")
+                out = run_job("pipeline_city", {"units": units, "periods": periods[:n], "api_url": api.url,
+                                                "token": api.token, "url": url, "inbox": str(inbox),
+                                                "data_dir": str(work), "catalogue": str(folder / "catalogue")},
+                              env=prefect_env)
+            runs.append({"engine": "postgresql", "months": n, "peak_mib": out["peak_mib"], "wall_s": out["wall_s"]})
+    first, last = runs[0], runs[-1]
+    slope = (last["peak_mib"] - first["peak_mib"]) / max(1, last["months"] - first["months"])
+    limit = TARGETS["memory_gib"] * 1024
+    return {"title": f"Peak memory of the city backfill ({len(units)} units) by months",
+            "params": {"units": len(units), "months": list(size["flat_months"])},
+            "target": {"max_peak_mib": limit, "flat": "slope under 2 % of the peak per month"},
+            "runs": runs, "slope_mib_per_month": slope,
+            "met": max(r["peak_mib"] for r in runs) <= limit and slope <= 0.02 * last["peak_mib"]}
+
+
+def bench_nation_month(size: dict, prefect_env: dict, engines=ENGINES) -> dict:
+    """A nation month on PostgreSQL with 1, 2, 4 process workers of a real Prefect server."""
+    from bench import nation
+
+    if not prefect_env:
+        raise SystemExit("nation_month needs the shared Prefect server: run without --ephemeral")
+    result = nation.measure(size, prefect_env)
+    speedups = {r["workers"]: r["speedup"] for r in result["runs"]}
+    result.update(title=f"Nation month ({result['units']:,} units, PostgreSQL) by workers",
+                  target={"min_speedup_1_to_2": TARGETS["nation_speedup"]},
+                  met=speedups.get(2, 0) >= TARGETS["nation_speedup"])
+    return result
+
+
+BENCHES = {"ward_warm": bench_ward_warm, "city_backfill": bench_city_backfill, "memory_flat": bench_memory_flat,
+           "dossier_ingest": bench_dossier_ingest, "nation_month": bench_nation_month}
 
 
 def main(argv: list[str] | None = None) -> int:

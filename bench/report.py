@@ -1,0 +1,106 @@
+"""``python -m bench.report``: the results table of bench/README.md, generated from bench/results/*.json.
+
+The table sits between the ``<!-- results:start -->`` and ``<!-- results:end -->`` markers; everything
+else in the README is written by hand. A full-size result is preferred; a measurement that only has a
+quick-size result is shown with "(quick)".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from bench.common import RESULTS, ROOT
+
+README = ROOT / "bench" / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+ORDER = ["ward_warm", "city_backfill", "memory_flat", "dossier_ingest", "nation_month"]
+
+
+def _s(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds:,.2f} s" if seconds < 100 else f"{seconds:,.0f} s"
+
+
+def _n(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _met(flag) -> str:
+    return "—" if flag is None else ("met" if flag else "**missed**")
+
+
+def load_results(folder: Path = RESULTS) -> dict[str, dict]:
+    """{measurement: result}, the full-size file when there is one, else the quick one."""
+    out = {}
+    for name in ORDER:
+        for suffix in ("", "-quick"):
+            path = folder / f"{name}{suffix}.json"
+            if path.exists():
+                out[name] = json.loads(path.read_text(encoding="utf-8"))
+                break
+    return out
+
+
+def _rows(name: str, res: dict) -> list[str]:
+    tag = " (quick)" if res.get("size") == "quick" else ""
+    title = res["title"] + tag
+    target = res.get("target") or {}
+    rows = []
+    if name == "memory_flat":
+        for run in res["runs"]:
+            rows.append(f"| {title}: {run['months']} months | {run['engine']} | {_s(run['wall_s'])} | — | — | "
+                        f"≤ {target['max_peak_mib'] / 1024:.1f} GiB, flat | {_met(res.get('met'))} | — | "
+                        f"{_n(run['peak_mib'])} / — |")
+        rows.append(f"| {title}: slope | postgresql | — | — | — | flat | {_met(res.get('met'))} | — | "
+                    f"{res['slope_mib_per_month']:+,.1f} MiB per month |")
+        return rows
+    if name == "nation_month":
+        for run in res["runs"]:
+            rows.append(f"| {title}: {run['workers']} worker(s) | postgresql | {_s(run['wall_s'])} | — | "
+                        f"speed-up {run['speedup']:.2f}× | ≥ {target['min_speedup_1_to_2']}× (1→2) | "
+                        f"{_met(res.get('met')) if run['workers'] == 2 else '—'} | "
+                        f"{run['units_per_s']:,.1f} units/s | {_n(run['parent_peak_mib'])} (parent) |")
+        return rows
+    for run in res["runs"]:
+        p, b = run["pipeline"], run["baseline"]
+        goal = f"≤ {target['max_ratio']}×" if target.get("max_ratio") else "none"
+        rows.append(f"| {title} | {run['engine']} | {_s(p['wall_s'])} | {_s(b['wall_s'])} | {run['ratio']:.2f}× | "
+                    f"{goal} | {_met(run.get('met'))} | {_n(p.get('rows_per_s'))} / {_n(b.get('rows_per_s'))} | "
+                    f"{_n(p.get('peak_mib'))} / {_n(b.get('peak_mib'))} |")
+    return rows
+
+
+def table(results: dict[str, dict]) -> str:
+    """The markdown table, with the machine and the time of each measurement underneath."""
+    lines = ["| Measurement | Engine | Pipeline | Baseline | Ratio | Target | Result | Rows/s (pipeline / baseline) "
+             "| Peak MiB (pipeline / baseline) |", "|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for name in ORDER:
+        if name in results:
+            res = results[name]
+            lines += _rows(name, res)
+            m = res["machine"]
+            notes.append(f"- {res['title']}: {res['started_at'][:16].replace('T', ' ')} UTC, "
+                         f"{'quiet machine' if res.get('quiet_machine') else 'other test runs were active (timings distorted)'}"
+                         f"; {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}, Python {m['python']}, "
+                         f"PostgreSQL {m['postgresql']}, commit {m['commit']}; Prefect: {res.get('prefect')}.")
+        else:
+            lines.append(f"| {name} | — | not measured yet | | | | | | |")
+    return "\n".join(lines) + "\n\nMeasured on:\n\n" + "\n".join(notes) + "\n"
+
+
+def update_readme(readme: Path = README) -> None:
+    """Rewrite the generated part of bench/README.md."""
+    text = readme.read_text(encoding="utf-8")
+    generated = f"{START}\n{table(load_results())}{END}"
+    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: generated, text, flags=re.S)
+    readme.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    update_readme()
+    sys.exit(0)
