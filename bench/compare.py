@@ -2,7 +2,7 @@
 snapshots against the baseline's plain tables, as sorted DataFrames on the same columns.
 
 Load ids differ between the two sides by construction, so attainment ``inputs`` are compared as the sorted
-list of (source, period) they name; everything else is compared value for value (floats to 1e-9 relative,
+list of (source, period) they name; everything else is compared value for value (floats to 1e-12 relative,
 both having been through the same kind of database column).
 """
 
@@ -89,7 +89,7 @@ def _diff(name: str, left: pd.DataFrame, right: pd.DataFrame, key: list[str]) ->
     for col in left.columns:
         a, b = left[col], right[col]
         if col in _FLOATS or col == "row_number":
-            same = np.isclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=0, equal_nan=True)
+            same = np.isclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-12, atol=0, equal_nan=True)
         else:
             same = (a == b) | (a.isna() & b.isna())
         bad |= ~pd.Series(same, index=left.index)

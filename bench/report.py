@@ -84,8 +84,8 @@ def table(results: dict[str, dict]) -> str:
             res = results[name]
             lines += _rows(name, res)
             m = res["machine"]
-            notes.append(f"- {res['title']}: {res['started_at'][:16].replace('T', ' ')} UTC, "
-                         f"{'quiet machine' if res.get('quiet_machine') else 'other test runs were active (timings distorted)'}"
+            quiet = "quiet machine" if res.get("quiet_machine") else "other test runs were active (timings distorted)"
+            notes.append(f"- {res['title']}: {res['started_at'][:16].replace('T', ' ')} UTC, {quiet}"
                          f"; {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}, Python {m['python']}, "
                          f"PostgreSQL {m['postgresql']}, commit {m['commit']}; Prefect: {res.get('prefect')}.")
         else:
