@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import Env
+from tests.integration.test_monthly_close import table_counts
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -29,7 +30,6 @@ OBSERVATION_COLUMNS = ["source_code", "load_period", "indicator_code", "unit_cod
                        "column_name", "raw_text"]
 ATTAINMENT_COLUMNS = ["unit_code", "period", "target_code", "status", "value", "numerator", "denominator",
                       "outlook_status", "outlook_value"]
-COUNTED_TABLES = ["loads", "observations", "validation_results", "attainment_evaluations", "alerts", "dossiers"]
 
 
 def make_city(out, n_units=len(WARDS), periods=PERIODS):
@@ -105,15 +105,6 @@ def load_statuses(url: str) -> pd.DataFrame:
     try:
         return pd.read_sql(sa.text("SELECT unit_code, source_code, period, status, rows_read, rows_loaded "
                                    "FROM loads ORDER BY unit_code, source_code, period, status"), engine)
-    finally:
-        engine.dispose()
-
-
-def table_counts(url: str) -> dict[str, int]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED_TABLES}
     finally:
         engine.dispose()
 
