@@ -66,11 +66,12 @@ class NativeSink:
         if self.pg:
             import psycopg
 
+            # autocommit + explicit transaction blocks: psycopg's `with conn:` would close the connection.
             self.conn = psycopg.connect(host=parsed.host, port=parsed.port, user=parsed.username,
-                                        password=parsed.password, dbname=parsed.database)
+                                        password=parsed.password, dbname=parsed.database, autocommit=True)
         else:
             self.conn = sqlite3.connect(parsed.database)
-        with self.conn:
+        with self._transaction():
             cur = self.conn.cursor()
             cur.execute(_ddl(OBSERVATIONS, OBS_TABLE_COLUMNS, self.pg))
             cur.execute(_ddl(ATTAINMENT, ATT_TABLE_COLUMNS, self.pg))
@@ -80,7 +81,7 @@ class NativeSink:
         if frame.empty:
             return 0
         rows = _python_rows(frame, columns)
-        with self.conn:
+        with self._transaction():
             cur = self.conn.cursor()
             if self.pg:
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -90,6 +91,9 @@ class NativeSink:
                 marks = ", ".join("?" * len(columns))
                 cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         return len(frame)
+
+    def _transaction(self):
+        return self.conn.transaction() if self.pg else self.conn
 
     def close(self) -> None:
         """Close the connection."""
