@@ -16,6 +16,7 @@ from bench.common import RESULTS, ROOT
 
 README = ROOT / "bench" / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+PLAN_START, PLAN_END = "<!-- plan:start -->", "<!-- plan:end -->"
 ORDER = ["ward_warm", "city_backfill", "memory_flat", "dossier_ingest", "nation_month"]
 
 
@@ -93,11 +94,43 @@ def table(results: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n\nMeasured on:\n\n" + "\n".join(notes) + "\n"
 
 
+def cluster_plan(nation: dict | None, units: int = 3321, cores_per_node: int = 2) -> str:
+    """The nation-month plan from the measured per-unit cost (1 worker) and the 1→2 worker efficiency."""
+    if not nation:
+        return "No nation measurement yet: run `python -m bench.run --only nation_month`.\n"
+    runs = {r["workers"]: r for r in nation["runs"]}
+    one = runs[min(runs)]
+    per_unit = one["chunk_run_s_sum"] / nation["units"]          # s of one chunk run per unit, one worker
+    overhead = one["wall_s"] - one["chunk_run_s_sum"]           # prepare, fan-out, worker pick-up latency
+    eff = {w: r["speedup"] / w for w, r in runs.items()}
+    e2 = eff.get(2, 1.0)
+    lines = [f"Measured ({nation['units']:,} units, {nation['chunk_units']} per chunk, "
+             f"{'quick size' if nation.get('size') == 'quick' else 'full size'}): one worker spends "
+             f"**{per_unit:.2f} s per unit** inside the chunk runs (all five sources, validation, bulk load, "
+             f"judging); the rest of the wall time ({overhead:,.0f} s) is the parent's catalogue load, the "
+             f"fan-out and the workers' pick-up. Parallel efficiency: "
+             + ", ".join(f"{w} workers {e:.0%}" for w, e in sorted(eff.items())) + ".", "",
+             "| Nodes (2 cores, 1 worker per core) | Workers | Estimated nation month |", "|---|---|---|"]
+    for nodes in (1, 2, 4, 8):
+        workers = nodes * cores_per_node
+        seconds = units * per_unit / (workers * e2) + overhead
+        lines.append(f"| {nodes} | {workers} | {seconds / 60:,.0f} min |")
+    lines += ["", "The estimate takes the efficiency measured from 1 to 2 workers on this machine (where the "
+              "Prefect server, PostgreSQL and the stand-in share the same two cores) for every node; on a "
+              "cluster the server and the warehouse get their own machine, so it is conservative until the "
+              "warehouse's write rate becomes the limit (one bulk load per chunk and source; see the "
+              "dossier-ingest row for that rate)."]
+    return "\n".join(lines) + "\n"
+
+
 def update_readme(readme: Path = README) -> None:
-    """Rewrite the generated part of bench/README.md."""
+    """Rewrite the generated parts of bench/README.md (results table, cluster plan)."""
     text = readme.read_text(encoding="utf-8")
-    generated = f"{START}\n{table(load_results())}{END}"
-    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: generated, text, flags=re.S)
+    results = load_results()
+    for start, end, body in ((START, END, table(results)),
+                             (PLAN_START, PLAN_END, cluster_plan(results.get("nation_month")))):
+        generated = f"{start}\n{body}{end}"
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _m, g=generated: g, text, flags=re.S)
     readme.write_text(text, encoding="utf-8")
 
 
