@@ -10,17 +10,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from warehouse import bulk, db, models
+from warehouse import bulk, models
 
 NAN = float("nan")
-
-
-@pytest.fixture()
-def engine(warehouse_url):
-    db.upgrade(warehouse_url)
-    engine = db.make_engine(warehouse_url)
-    yield engine
-    engine.dispose()
 
 
 def new_load(conn, fingerprint: str = "a" * 64) -> int:

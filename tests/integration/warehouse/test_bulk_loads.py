@@ -11,19 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.public_service import dossier_facts, read_dossier_export
-from warehouse import db, load, models
+from warehouse import load, models
 from warehouse.errors import LoadError
 
 NAN = float("nan")
 U1, U2 = "10549", "90001"
-
-
-@pytest.fixture()
-def engine(warehouse_url):
-    db.upgrade(warehouse_url)
-    engine = db.make_engine(warehouse_url)
-    yield engine
-    engine.dispose()
 
 
 def figures(source: str, unit: str, *rows) -> pd.DataFrame:

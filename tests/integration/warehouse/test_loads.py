@@ -16,14 +16,6 @@ UNIT = "10549"
 NAN = float("nan")
 
 
-@pytest.fixture()
-def engine(warehouse_url):
-    db.upgrade(warehouse_url)
-    engine = db.make_engine(warehouse_url)
-    yield engine
-    engine.dispose()
-
-
 def counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
