@@ -1,9 +1,9 @@
 """Validate many deliveries of one (source, period) in ONE Great Expectations run.
 
-A city close has one delivery per ward for each (source, period). A GX run costs tens of milliseconds
-whatever its size, so the deliveries are stacked: every delivery's rows (observations, then records) are
-laid one after the other in one batch, each rule keeps one column across the whole batch, and each rule's
-failed rows are attributed back to the delivery whose range they fall in. The result per delivery is the
+A city close has one delivery per ward for each (source, period). A GX run has a fixed cost whatever its
+size, so the deliveries share one run: every delivery's rule values are handed to the runner's
+`_gx_validate` together (rules with the same expectation and arguments share one long column, whatever
+the delivery), and each unexpected row is attributed back to its delivery and rule. The result per delivery is the
 `ValidationReport` that `validate_delivery` would have returned for it alone (same failed rules, counts
 and sample rows), so a bad ward is quarantined alone.
 
@@ -12,14 +12,13 @@ What is per delivery and what is shared:
 - the suite is built per delivery (`build_suite(source, unit, period)`), and table-level and derived rules
   are computed with pandas per delivery, exactly as for a single delivery (they read the delivery's
   context: its unit, records' attrs, history);
-- a rule whose expectation arguments are the same in every delivery shares one GX column; when they differ
-  (``obs.unit_matches`` names each delivery's own unit) a value-set rule is turned into a True/False marker
-  per delivery with pandas, so the batch still holds one column per rule, not one per ward.
+- a rule whose expectation arguments are the same in every delivery shares one GX expectation; when they
+  differ (``obs.unit_matches`` names each delivery's own unit) a value-set rule is turned into a True/False
+  marker per delivery with pandas, so the run holds one expectation for it, not one per ward.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -32,10 +31,10 @@ from expectations.runner import (
     _failed_rule,
     _gx_validate,
     _history,
-    _placed_column,
     _report,
     _rule_values,
     _RuleValues,
+    _signature,
     _table_failures,
 )
 
@@ -71,7 +70,6 @@ def validate_batch(source_code: str, period: str, deliveries: list[BatchDelivery
 
     today = today or datetime.now(UTC).date()
     contexts, suites, failures, skips, plans = [], [], [], [], []
-    starts, total = [], 0
     for d in deliveries:
         checks = build_suite(source_code, d.unit_code, period)
         if d.records is None:  # observations alone: record rules n/a (as in validate_delivery)
@@ -90,30 +88,14 @@ def validate_batch(source_code: str, period: str, deliveries: list[BatchDelivery
         failures.append(failed)
         skips.append(skipped)
         plans.append(planned)
-        starts.append(total)
-        total += len(ctx.observations) + len(ctx.records)
-    columns, wanted, owners = _stack(plans, starts, total)
-    starts_arr = np.asarray(starts)
-    for column, (rows, _count, found) in _gx_validate(columns, wanted, total,
-                                                      f"{source_code}:batch:{period}").items():
-        rule_id = owners[column]
-        per_delivery: dict[int, list[int]] = {}
-        for row in rows:
-            n = int(np.searchsorted(starts_arr, row, side="right") - 1)
-            per_delivery.setdefault(n, []).append(row - starts[n])
-        if found and not rows:  # the expectation itself raised: every delivery that had values is told
-            per_delivery = {n: [] for n, p in enumerate(plans) if any(r.check.rule_id == rule_id for r in p)}
-        for n, local_rows in per_delivery.items():
-            check = next(c for c in suites[n] if c.rule_id == rule_id)
-            count = None if found and not rows else len(local_rows)
-            failures[n].append(_failed_rule(contexts[n], check, local_rows, count, found))
+    parts, owners = _shared(plans)
+    for n, (rows, count, found) in _gx_validate(parts).items():
+        delivery, rule = owners[n]
+        failures[delivery].append(_failed_rule(contexts[delivery], rule.check, rule.positions[rows].tolist(),
+                                               count, found))
     return {d.key: _report(contexts[n], suites[n], failures[n], skips[n],
                            f"{source_code}:{d.unit_code}:{period}")
             for n, d in enumerate(deliveries)}
-
-
-def _signature(rule: _RuleValues) -> str:
-    return json.dumps([rule.expectation, rule.kwargs], sort_keys=True, default=str)
 
 
 def _as_markers(rule: _RuleValues) -> _RuleValues:
@@ -131,24 +113,24 @@ def _empty(value) -> bool:
         return False
 
 
-def _stack(plans: list[list[_RuleValues]], starts: list[int], total: int):
-    """One batch column per rule (per rule and argument set when a non-set rule's arguments differ)."""
+def _shared(plans: list[list[_RuleValues]]) -> tuple[list[_RuleValues], list[tuple[int, _RuleValues]]]:
+    """Every delivery's rules as GX parts; a value-set rule whose arguments differ between deliveries
+    becomes True/False markers, so it shares one expectation instead of one per ward.
+
+    Returns:
+        the parts, and for each part its delivery's number and the delivery's own rule.
+    """
     signatures: dict[str, set[str]] = {}
     for planned in plans:
         for rule in planned:
             signatures.setdefault(rule.check.rule_id, set()).add(_signature(rule))
-    parts: dict[str, list] = {}
-    wanted: dict[str, tuple[str, dict]] = {}
-    owners: dict[str, str] = {}
-    names: dict[tuple[str, str], str] = {}
-    for planned, start in zip(plans, starts, strict=True):
+    parts: list[_RuleValues] = []
+    owners: list[tuple[int, _RuleValues]] = []
+    for n, planned in enumerate(plans):
         for rule in planned:
+            part = rule
             if len(signatures[rule.check.rule_id]) > 1 and rule.expectation == "ExpectColumnValuesToBeInSet":
-                rule = _as_markers(rule)
-            key = (rule.check.rule_id, _signature(rule))
-            column = names.setdefault(key, f"_r{len(names)}")
-            parts.setdefault(column, []).append((rule.positions + start, rule.values))
-            wanted[column] = (rule.expectation, rule.kwargs)
-            owners[column] = rule.check.rule_id
-    columns = {c: _placed_column(total, p, wanted[c][0]) for c, p in parts.items()}
-    return columns, wanted, owners
+                part = _as_markers(rule)
+            parts.append(part)
+            owners.append((n, rule))
+    return parts, owners

@@ -1,10 +1,14 @@
 """Run a suite over one delivery with Great Expectations 1.x (one GX run) and say what failed, row by row.
 
-The delivery's two frames (the connector's records and the observations) are stacked into one batch
-with a ``_frame`` column; each expectation is restricted to its frame by a pandas ``row_condition``.
-Derived rules (cross-field, uniqueness, history, dates) are computed with pandas into marker columns of
-that same batch, which GX checks too, so a delivery costs one GX validation whatever its size.
-Table-level rules (columns present, no unknown columns, the period) are judged before the run.
+Each row-level rule's values are taken from its frame (the connector's records or the observations),
+restricted to its scope (its condition); derived rules (cross-field, uniqueness, history, dates) are
+computed with pandas as True/False markers. Rules with the same expectation and arguments (every marker
+rule, the "not negative" rules …) share ONE GX expectation over one long column, their values one after
+the other, and each unexpected row is attributed back to its rule and row; so a delivery costs one GX
+validation of a handful of expectations whatever its size (a second, smaller one when something fails:
+the first asks only for success, the second for the failing expectations' unexpected row indexes).
+The suites are built once per process. Table-level rules (columns present, no unknown columns, the
+period) are judged before the run.
 
 GX returns a failed result instead of raising; `validate_delivery` turns it into a `ValidationReport`
 and `raise_on_failure` raises `ValidationFailed` when an error-level rule failed. One ephemeral GX
@@ -13,11 +17,18 @@ context per process; analytics and progress bars are off.
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
+import json
 import logging
 import os
+import re
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 
 from expectations.checks import Check, DeliveryContext
@@ -265,6 +276,39 @@ def _offsets(ctx: DeliveryContext) -> dict[str, int]:
     return {"observations": 0, "records": len(ctx.observations)}
 
 
+_SIMPLE_CONDITION = re.compile(r"^\s*(\w+)\s*(in|==)\s*(.+?)\s*$")
+
+
+@functools.lru_cache(maxsize=256)
+def _simple_condition(condition: str) -> tuple[str, list] | None:
+    """``column in [..]`` / ``column == value`` as (column, allowed values); None for anything else."""
+    match = _SIMPLE_CONDITION.match(condition)
+    if not match:
+        return None
+    try:
+        value = ast.literal_eval(match.group(3))
+    except (ValueError, SyntaxError):
+        return None
+    if match.group(2) == "in" and isinstance(value, list | tuple):
+        return match.group(1), list(value)
+    if match.group(2) == "==" and isinstance(value, str | int | float):
+        return match.group(1), [value]
+    return None
+
+
+def _scope(frame: pd.DataFrame, condition: str | None) -> np.ndarray:
+    """The rows a rule applies to, as a boolean mask over the frame's rows (the frame has a RangeIndex)."""
+    if not condition:
+        return np.ones(len(frame), dtype=bool)
+    simple = _simple_condition(condition)
+    if simple is not None:  # what DataFrame.query would select, without its expression parser (~10 ms)
+        column, allowed = simple
+        return frame[column].isin(allowed).to_numpy()
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[frame.query(condition).index.to_numpy()] = True
+    return mask
+
+
 def _rule_values(ctx: DeliveryContext, checks: list[Check],
                  blocked_frames: set[str]) -> tuple[list[_RuleValues], list[str]]:
     """Each row-level rule's values in its scope (its frame, its condition); derived rules as True/False
@@ -281,70 +325,162 @@ def _rule_values(ctx: DeliveryContext, checks: list[Check],
             skipped.append(check.rule_id)
             continue
         try:
-            scope = frame.query(check.condition).index if check.condition else frame.index
+            scope = _scope(frame, check.condition)
             if check.kind == "derived":
                 marks = check.derive(ctx).reindex(frame.index).fillna(True).astype(bool)
-                values, expectation, kwargs = marks.loc[scope], "ExpectColumnValuesToBeInSet", {"value_set": [True]}
+                values = marks.to_numpy()[scope]
+                expectation, kwargs = "ExpectColumnValuesToBeInSet", {"value_set": [True]}
             elif check.expectation == "ExpectColumnValuesToNotBeNull":
-                values = frame.loc[scope, check.kwargs["column"]].notna()
+                values = frame[check.kwargs["column"]].notna().to_numpy()[scope]
                 expectation, kwargs = "ExpectColumnValuesToBeInSet", {"value_set": [True]}
             else:
-                values = frame.loc[scope, check.kwargs["column"]]
+                column = frame[check.kwargs["column"]]
                 expectation = check.expectation
                 kwargs = {k: v for k, v in check.kwargs.items() if k != "column"}
-                if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(values):
+                if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(column):
                     # Mixed columns (an empty cell is None) compare as numbers; the connector owns the types.
-                    values = pd.to_numeric(values, errors="coerce")
+                    column = pd.to_numeric(column, errors="coerce")
+                values = column.to_numpy(dtype=object)[scope]
         except KeyError:  # a column the rule needs is missing; the schema rule says so
             skipped.append(check.rule_id)
             continue
-        planned.append(_RuleValues(i, check, expectation, kwargs,
-                                   (values.index + offsets[check.frame]).to_numpy(),
-                                   values.astype(object).to_numpy()))
+        planned.append(_RuleValues(i, check, expectation, kwargs, np.flatnonzero(scope) + offsets[check.frame],
+                                   np.asarray(values, dtype=object)))
     return planned, skipped
 
 
-def _placed_column(total: int, parts: list[tuple[object, object]], expectation: str) -> pd.Series:
-    """One batch column: the rule's values at their rows, nothing elsewhere (GX ignores empty cells)."""
-    placed = pd.Series([None] * total, dtype=object)
-    for positions, values in parts:
-        placed.iloc[positions] = values
-    if expectation == "ExpectColumnValuesToBeBetween":
-        placed = pd.to_numeric(placed, errors="coerce")
-    return placed
+def _signature(rule: _RuleValues) -> str:
+    return json.dumps([rule.expectation, rule.kwargs], sort_keys=True, default=str)
 
 
-def _gx_validate(columns: dict[str, pd.Series], expectations: dict[str, tuple[str, dict]], total: int,
-                 suite_name: str) -> dict[str, tuple[list[int], int | None, str]]:
-    """ONE GX validation of a batch; returns ``{column: (unexpected rows, unexpected count, exception)}``
-    for every expectation that failed."""
+# Suites built so far, by their expectations (column, expectation, kwargs): a source's suite is the same
+# for every delivery, so it is built once per process. Bounded: a value set naming one ward makes a suite
+# per ward in single-delivery runs.
+_SUITES: OrderedDict[tuple, object] = OrderedDict()
+_MAX_SUITES = 64
+_BOOLEAN_ONLY = {"result_format": "BOOLEAN_ONLY"}
+# Only the unexpected rows' positions are read: no values, no rows, no query text, no partial counts.
+_INDEX_LIST = {"result_format": "COMPLETE", "partial_unexpected_count": 0, "include_unexpected_rows": False,
+               "return_unexpected_index_query": False, "exclude_unexpected_values": True}
+
+
+def _suite(expectations: tuple[tuple[str, str, str], ...], kwargs: dict[str, dict]):
+    """The GX suite checking ``(column, expectation, signature)`` triples (cached per process)."""
+    suite = _SUITES.get(expectations)
+    if suite is not None:
+        _SUITES.move_to_end(expectations)
+        return suite
     import great_expectations as gx
 
-    if not columns:
-        return {}
-    _, batch_definition = _gx_context()
-    # GX keeps suites by name on the context; a fresh name per run keeps runs independent.
-    suite = gx.ExpectationSuite(name=f"{suite_name}:{datetime.now(UTC).timestamp()}")
-    for column, (expectation, kwargs) in expectations.items():
+    digest = hashlib.sha1(repr(expectations).encode()).hexdigest()[:16]
+    suite = gx.ExpectationSuite(name=f"thidua-{digest}")
+    for column, expectation, signature in expectations:
         cls = getattr(gx.expectations, expectation)
-        suite.add_expectation(cls(column=column, **kwargs, meta={"column": column}))
-    batch = pd.DataFrame(columns, index=range(total))
+        suite.add_expectation(cls(column=column, **kwargs[signature], meta={"column": column}))
+    _SUITES[expectations] = suite
+    while len(_SUITES) > _MAX_SUITES:
+        _SUITES.popitem(last=False)
+    return suite
+
+
+def _gx_results(batch: pd.DataFrame, expectations: tuple, kwargs: dict, result_format: dict) -> list:
+    _, batch_definition = _gx_context()
     gx_batch = batch_definition.get_batch(batch_parameters={"dataframe": batch})
-    result = gx_batch.validate(suite, result_format={"result_format": "COMPLETE"})
-    out = {}
-    for r in result.results:
+    return gx_batch.validate(_suite(expectations, kwargs), result_format=result_format).results
+
+
+def _exception(result) -> str:
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        return str(result.exception_info.get("exception_message"))[:300]
+    return ""
+
+
+def _index_list(result, length: int) -> np.ndarray:
+    rows = []
+    for row in (result.result or {}).get("unexpected_index_list") or []:
+        if isinstance(row, dict):
+            row = row.get("index")
+        if isinstance(row, int | np.integer) and 0 <= row < length:
+            rows.append(int(row))
+    return np.asarray(sorted(rows), dtype=int)
+
+
+def _long_column(parts: list[_RuleValues], expectation: str) -> pd.Series:
+    values = np.concatenate([p.values for p in parts]) if parts else np.array([], dtype=object)
+    column = pd.Series(values, dtype=object)
+    if expectation == "ExpectColumnValuesToBeBetween":
+        column = pd.to_numeric(column, errors="coerce")
+    return column
+
+
+def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | None, str]]:
+    """Judge every rule's values with Great Expectations; ``{part: (failing value positions, count,
+    exception)}`` for every part (a rule in one delivery) that failed.
+
+    Rules with the same expectation and arguments share ONE expectation over one long column (their
+    values one after the other; GX ignores empty cells, so a shorter column is padded with nothing), so a
+    run costs a few expectations whatever the number of rules and deliveries. A first run asks only
+    for success (BOOLEAN_ONLY); the expectations that failed run again for their unexpected row indexes.
+    An expectation that raised is run again per part, so the error is told only where it happens.
+    """
+    if not parts:
+        return {}
+    groups: dict[str, list[int]] = {}
+    kwargs: dict[str, dict] = {}
+    for n, part in enumerate(parts):
+        signature = _signature(part)
+        groups.setdefault(signature, []).append(n)
+        kwargs[signature] = part.kwargs
+    ordered = sorted(groups)
+    names = {signature: f"_g{i}" for i, signature in enumerate(ordered)}
+    expectations = {signature: (names[signature], parts[groups[signature][0]].expectation, signature)
+                    for signature in ordered}
+    columns = {names[s]: _long_column([parts[n] for n in groups[s]], expectations[s][1]) for s in ordered}
+    length = max(len(c) for c in columns.values())
+    batch = pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+    by_column = {names[s]: s for s in ordered}
+    first = _gx_results(batch, tuple(expectations[s] for s in ordered), kwargs, _BOOLEAN_ONLY)
+    failed_signatures = [by_column[r.expectation_config.meta["column"]] for r in first if not r.success]
+    if not failed_signatures:
+        return {}
+    out: dict[int, tuple[np.ndarray, int | None, str]] = {}
+    raised: list[int] = []
+    second = _gx_results(batch[[names[s] for s in failed_signatures]],
+                         tuple(expectations[s] for s in failed_signatures), kwargs, _INDEX_LIST)
+    for r in second:
         if r.success:
             continue
-        rows = []
-        for row in (r.result or {}).get("unexpected_index_list") or []:
-            if isinstance(row, dict):
-                row = row.get("index")
-            if isinstance(row, int) and 0 <= row < total:
-                rows.append(row)
-        found = ""
-        if r.exception_info and r.exception_info.get("raised_exception"):
-            found = str(r.exception_info.get("exception_message"))[:300]
-        out[r.expectation_config.meta["column"]] = (rows, (r.result or {}).get("unexpected_count"), found)
+        members = groups[by_column[r.expectation_config.meta["column"]]]
+        if _exception(r):
+            raised.extend(members)
+            continue
+        rows = _index_list(r, length)
+        ends = np.cumsum([len(parts[n].values) for n in members])
+        owner = np.searchsorted(ends, rows, side="right")
+        for k, n in enumerate(members):
+            mine = rows[owner == k] - (ends[k] - len(parts[n].values))
+            if len(mine):
+                out[n] = (mine, len(mine), "")
+    if raised:
+        out.update(_gx_validate_each([parts[n] for n in raised], raised))
+    return out
+
+
+def _gx_validate_each(parts: list[_RuleValues], numbers: list[int]) -> dict[int, tuple[np.ndarray, int | None, str]]:
+    """One expectation per part (the rare run after an expectation raised)."""
+    columns = {f"_p{k}": _long_column([p], p.expectation) for k, p in enumerate(parts)}
+    length = max(len(c) for c in columns.values())
+    batch = pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+    kwargs = {_signature(p): p.kwargs for p in parts}
+    expectations = tuple((f"_p{k}", p.expectation, _signature(p)) for k, p in enumerate(parts))
+    out = {}
+    for r in _gx_results(batch, expectations, kwargs, _INDEX_LIST):
+        if r.success:
+            continue
+        k = int(r.expectation_config.meta["column"][2:])
+        rows = _index_list(r, len(parts[k].values))
+        found = _exception(r)
+        out[numbers[k]] = (rows, (r.result or {}).get("unexpected_count"), found)
     return out
 
 
@@ -371,16 +507,11 @@ def _report(ctx: DeliveryContext, checks: list[Check], failed: list[FailedCheck]
 def _run(ctx: DeliveryContext, checks: list[Check], suite_name: str) -> ValidationReport:
     # 1. Table-level rules (shape first: rules that read a missing column are skipped, not crashed).
     failed, blocked_frames = _table_failures(ctx, checks)
-    # 2. One batch: a row per observation and per record, one column per rule holding the values in the
-    # rule's scope (its frame, its condition) and nothing elsewhere: GX ignores empty cells, so no
-    # row_condition (a pandas query per rule) is needed. Derived rules get a True/False marker column.
+    # 2. Each rule's values in its scope (its frame, its condition); derived rules as True/False markers.
+    # GX judges them all in one run (rules sharing an expectation share one long column; see _gx_validate).
     planned, skipped = _rule_values(ctx, checks, blocked_frames)
-    total = len(ctx.observations) + len(ctx.records)
-    columns = {f"_r{p.index}": _placed_column(total, [(p.positions, p.values)], p.expectation) for p in planned}
-    wanted = {f"_r{p.index}": (p.expectation, p.kwargs) for p in planned}
-    by_column = {f"_r{p.index}": p.check for p in planned}
-    for column, (rows, count, found) in _gx_validate(columns, wanted, total, suite_name).items():
-        failed.append(_failed_rule(ctx, by_column[column], rows, count, found))
+    for n, (rows, count, found) in _gx_validate(planned).items():
+        failed.append(_failed_rule(ctx, planned[n].check, planned[n].positions[rows].tolist(), count, found))
     return _report(ctx, checks, failed, skipped, suite_name)
 
 
