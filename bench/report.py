@@ -53,7 +53,7 @@ def _rows(name: str, res: dict) -> list[str]:
     rows = []
     if name == "memory_flat":
         for run in res["runs"]:
-            rows.append(f"| {title}: {run['months']} months | {run['engine']} | {_s(run['wall_s'])} | — | — | "
+            rows.append(f"| {title}: {run['months']} month(s) | {run['engine']} | {_s(run['wall_s'])} | — | — | "
                         f"≤ {target['max_peak_mib'] / 1024:.1f} GiB, flat | {_met(res.get('met'))} | — | "
                         f"{_n(run['peak_mib'])} / — |")
         rows.append(f"| {title}: slope | postgresql | — | — | — | flat | {_met(res.get('met'))} | — | "
