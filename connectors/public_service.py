@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import requests
 
@@ -32,7 +33,17 @@ from connectors.observations import observation, observation_frame, ratio_percen
 from connectors.outline import outline_rows
 from connectors.rest import JsonGetter
 from connectors.textfile import decode_text, sniff_delimiter
-from connectors.vn import normalize_text, parse_bool, parse_datetime, parse_number, period_bounds
+from connectors.vn import (
+    normalize_text,
+    normalize_text_array,
+    parse_bool,
+    parse_bool_array,
+    parse_datetime,
+    parse_datetime_array,
+    parse_number,
+    parse_number_array,
+    period_bounds,
+)
 
 SOURCE = "public_service"
 ENDPOINT = "/api/v1/ho-so"
@@ -248,9 +259,158 @@ class PublicServiceClient:
         return records, fingerprint
 
 
+# A line of nothing but blanks: the csv module reads it as a row (which then fails for want of a dossier
+# code), pandas skips it. Files with such a line are read with the csv module so both readers agree.
+_BLANK_LINE = re.compile(r"(?:^|[\r\n])[^\S\r\n]+(?=[\r\n]|$)")
+_BLANK_START = re.compile(r"[\r\n][^\S\r\n]")  # a quick search first: the full one is slow on 100 MB
+
+
+def _has_blank_line(text: str) -> bool:
+    starts_blank = text[:1].isspace() and text[:1] not in "\r\n"
+    return (starts_blank or _BLANK_START.search(text) is not None) and _BLANK_LINE.search(text) is not None
+
+
+def _text_array(values: np.ndarray) -> np.ndarray:
+    """`_text` of every value: normalised, an Excel-safe leading `'` dropped, empty as None."""
+    out = normalize_text_array(values)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # JSON numbers: 12.0 is 12
+        floats = np.array([type(v) is float for v in values], dtype=bool)
+        out[floats] = [_text(v) or "" for v in values[floats]]
+    if "\x00'" in "\x00" + "\x00".join(out):  # normalize_text_array gives texts only
+        quoted = np.array([v[:1] == "'" for v in out], dtype=bool)
+        out[quoted] = [v[1:] for v in out[quoted]]
+    out[out == ""] = None
+    return out
+
+
+def _csv_columns(text: str, data: bytes) -> tuple[list[str], dict[str, np.ndarray], int]:
+    """(normalised headers, cell texts by header with None for empty cells, data rows) of a CSV export.
+
+    pandas' C parser reads the file; a file it reads differently from the csv module (ragged rows, a
+    line of blanks) is read by the csv module, so the rows are always the ones `csv.DictReader` gives.
+    """
+    delimiter = sniff_delimiter(text)
+    rows = None
+    if not _has_blank_line(text):
+        # UTF-8 goes to the parser as bytes (no re-encoding of a 100 MB text); anything else as text
+        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+        utf8 = text and data.startswith(bom + text[:64].encode("utf-8"))
+        source = io.BytesIO(memoryview(data)[len(bom):]) if utf8 else io.StringIO(text, newline="")
+        try:
+            table = pd.read_csv(source, sep=delimiter, header=None, dtype=object, encoding="utf-8",
+                                keep_default_na=False, na_filter=False, skip_blank_lines=True, engine="c",
+                                index_col=False, quoting=csv.QUOTE_MINIMAL)
+            rows = [table[c].to_numpy(dtype=object) for c in table.columns]
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            rows = None
+    if rows is None:
+        lines = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+        width = max((len(r) for r in lines[:1]), default=0)
+        rows = [np.array([r[i] if i < len(r) else "" for r in lines], dtype=object) for i in range(width)]
+    headers = [normalize_text(h) for h in (rows and [c[0] for c in rows])]
+    count = len(rows[0]) - 1 if rows else 0
+    columns: dict[str, np.ndarray] = {}
+    for header, column in zip(headers, rows, strict=True):
+        if header:  # DictReader: a repeated header keeps its last column's value
+            cells = column[1:].copy()
+            cells[cells == ""] = None
+            columns[header] = cells
+    return headers, columns, count
+
+
+def _json_columns(rows: list) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """(values by field, not-a-record mask, fee totals, fee-error mask) of a JSON export's records.
+
+    Records that are not objects or lack a required field are only marked: `_canonical` on that record
+    gives the error. Fees come from `DanhSachLePhi` (a list, summed) or `TongPhiLePhi`.
+    """
+    n = len(rows)
+    structural = np.zeros(n, dtype=bool)
+    fee = np.zeros(n)
+    fee_bad = np.zeros(n, dtype=bool)
+    fields = (*_TEXTS.values(), *_INTS.values(), *_TIMESTAMPS.values(), "DuocThanhToanTrucTuyen",
+              "TongPhiLePhi")
+    columns = {f: np.empty(n, dtype=object) for f in fields}
+    for i, rec in enumerate(rows):
+        if not isinstance(rec, dict) or any(f not in rec for f in REQUIRED_FIELDS) or not (
+                "DanhSachLePhi" in rec or "TongPhiLePhi" in rec):
+            structural[i] = True
+            continue
+        for f in fields:
+            columns[f][i] = rec.get(f)
+        if "DanhSachLePhi" in rec:
+            columns["TongPhiLePhi"][i] = None
+            fees = rec.get("DanhSachLePhi") or []
+            try:
+                if not isinstance(fees, list):
+                    raise ValueError(fees)
+                fee[i] = sum((parse_number(f.get("Gia") if isinstance(f, dict) else None) or 0.0) for f in fees)
+            except (ValueError, AttributeError):
+                fee_bad[i] = True
+        else:
+            fee[i] = np.nan  # from TongPhiLePhi
+    return columns, structural, fee, fee_bad
+
+
+def _canonical_columns(columns: dict[str, np.ndarray], n: int, first_error: Callable[[int], None],
+                       structural: np.ndarray | None = None, fees: tuple[np.ndarray, np.ndarray] | None = None
+                       ) -> dict[str, object]:
+    """The records' canonical columns (names of RECORD_COLUMNS), column by column, as `_canonical` gives
+    them record by record. Where any record is wrong, `first_error(position)` is called with the first
+    such record, and must raise (it runs `_canonical` on it, so the message is the per-record one).
+    """
+    def column(field):
+        return columns.get(field, np.full(n, None, dtype=object))
+
+    bad = np.zeros(n, dtype=bool) if structural is None else structural.copy()
+    out: dict[str, object] = {name: _text_array(column(field)) for name, field in _TEXTS.items()}
+    bad |= pd.isna(out["ma_ho_so"])
+    for name, field in _INTS.items():
+        number, wrong = parse_number_array(column(field))
+        wrong |= ~np.isnan(number) & (np.floor(number) != number)
+        bad |= wrong
+        number[wrong] = np.nan
+        out[name] = pd.array(number, dtype="Float64").astype("Int64")
+    for name, field in _TIMESTAMPS.items():
+        out[name], wrong = parse_datetime_array(column(field))
+        bad |= wrong
+    flags, wrong = parse_bool_array(column("DuocThanhToanTrucTuyen"))
+    bad |= wrong
+    out["duoc_thanh_toan_truc_tuyen"] = pd.array(flags, dtype="boolean")
+    total, wrong = parse_number_array(column("TongPhiLePhi"))
+    if fees is not None:  # JSON: a fee list where there is one
+        listed = ~np.isnan(fees[0])
+        total = np.where(listed, fees[0], total)
+        wrong = np.where(listed, fees[1], wrong)
+    bad |= wrong
+    out["tong_phi_le_phi"] = np.where(np.isnan(total), 0.0, total)
+    if bad.any():
+        first_error(int(np.argmax(bad)))
+        raise AssertionError("the column-wise and the per-record rules disagree")  # first_error raises
+    return out
+
+
+def _newest_states_frame(canon: dict[str, object]) -> pd.DataFrame:
+    """`newest_states` over whole columns: one row per dossier code, its newest state (on a tie the later
+    row), ordered by code; then typed like `_frame`."""
+    stamps = np.stack([np.asarray(canon[c]) for c in ("ngay_tiep_nhan", "ngay_ket_thuc_xu_ly", "ngay_tra",
+                                                      "ngay_tu_choi")]).astype("datetime64[us]")
+    as_int = stamps.view(np.int64)
+    state = np.where(np.isnat(stamps), np.iinfo(np.int64).min, as_int).max(axis=0)
+    codes, uniques = pd.factorize(canon["ma_ho_so"], sort=True)
+    order = np.lexsort((np.arange(len(codes)), state, codes))
+    last = np.r_[codes[order][1:] != codes[order][:-1], True] if len(codes) else np.zeros(0, bool)
+    keep = order[last]
+    return _frame({name: (value[keep] if not isinstance(value, (str, type(None))) else value)
+                   for name, value in canon.items()})
+
+
 def read_dossier_export(path: str | Path) -> pd.DataFrame:
     """Dossiers from a file export: JSON (`{"tong_so": N, "du_lieu": [...]}` or a list) or CSV (UTF-8 BOM,
     fees flattened to `TongPhiLePhi`). Same records as `PublicServiceClient.fetch_month`.
+
+    Read column by column (1 M dossiers in seconds) with the same results and errors as `_canonical`
+    record by record: the first wrong record is found with column masks, then `_canonical` words the error.
 
     Raises:
         BadInputError: names the file, row (CSV line / JSON position), field, the value and what was expected.
@@ -259,7 +419,16 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
     data = path.read_bytes()
     text = decode_text(data, file=path.name, source=SOURCE)[0].lstrip("\ufeff") if data else ""
     stripped = text.lstrip()
-    items: list[tuple[dict, dict]] = []
+
+    def fail_at(row_number):
+        def fail(field, found, expected):
+            return BadInputError(file=path.name, source=SOURCE, row=row_number, column=field,
+                                 found=found if isinstance(found, str) else json.dumps(found, ensure_ascii=False,
+                                                                                      default=str),
+                                 expected=expected)
+        return fail
+
+    structural = fees = None
     if stripped.startswith(("{", "[")):
         try:
             body = json.loads(stripped)
@@ -270,29 +439,36 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
         if not isinstance(rows, list):
             raise BadInputError(file=path.name, source=SOURCE, found=sorted(body) if isinstance(body, dict) else "",
                                 expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}")
-        numbered = enumerate(rows, start=1)
+        n = len(rows)
+        row_numbers = np.arange(1, n + 1)
+        columns, structural, fee, fee_bad = _json_columns(rows)
+        fees = (fee, fee_bad)
+
+        def raw_at(i):
+            return rows[i]
     else:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        headers = [normalize_text(h) for h in reader.fieldnames or []]
-        reader.fieldnames = headers
+        headers, columns, n = _csv_columns(text, data)
         wanted = [f for f in REQUIRED_FIELDS if f not in headers]
         if "TongPhiLePhi" not in headers and "DanhSachLePhi" not in headers:
             wanted.append("TongPhiLePhi")
         if wanted:
             raise BadInputError(file=path.name, source=SOURCE, row=1, column=wanted[0], found=headers,
                                 expected=f"a CSV header with the column '{wanted[0]}'")
-        numbered = ((i + 1, {k: (v if v != "" else None) for k, v in row.items() if k})
-                    for i, row in enumerate(reader, start=1))
-    for row_number, raw in numbered:
-        def fail(field, found, expected, row_number=row_number):
-            return BadInputError(file=path.name, source=SOURCE, row=row_number, column=field,
-                                 found=found if isinstance(found, str) else json.dumps(found, ensure_ascii=False,
-                                                                                      default=str),
-                                 expected=expected)
-        canon = _canonical(raw, fail)
-        canon.update(source_file=path.name, sheet=None, row_number=row_number)
-        items.append((canon, raw))
-    records = _frame([c for c, _ in newest_states(items)])
+        row_numbers = np.arange(2, n + 2)
+        if "DanhSachLePhi" in columns:  # a fee list cannot be a CSV cell: any value there is refused
+            listed = columns["DanhSachLePhi"]
+            structural = np.array([v is not None for v in listed], dtype=bool)
+            fees = (np.zeros(n), np.zeros(n, dtype=bool))
+
+        def raw_at(i):
+            return {h: columns[h][i] for h in columns}
+
+    def first_error(i):
+        _canonical(raw_at(i), fail_at(int(row_numbers[i])))
+
+    canon = _canonical_columns(columns, n, first_error, structural, fees)
+    canon.update(source_file=path.name, sheet=None, row_number=row_numbers)
+    records = _newest_states_frame(canon)
     records.attrs["source_description"] = path.name
     return records
 

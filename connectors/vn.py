@@ -15,6 +15,9 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import pandas as pd
+
 MISSING_MARKS = frozenset({"", "-", "–", "—", "--", "…", "..."})
 
 _WS = re.compile(r"\s+")
@@ -326,3 +329,198 @@ def parse_bool(value: object) -> bool | None:
     if text in _FALSE:
         return False
     raise ValueError(f"not a yes/no value: {value!r}")
+
+
+# ------------------------------------------------------------------ vectorised forms (whole columns)
+# Each returns, value for value, what the scalar function above returns for the same input: plain values
+# (the bulk of a large export) take a numpy/pandas path, anything else goes through the scalar function,
+# so the scalar functions stay the one definition of the rules.
+
+_PLAIN_TEXT = re.compile(r"\S+(?: \S+)*")
+_ASCII_SPACES = bytes(c for c in range(128) if chr(c).isspace() and c != 32)
+
+
+def _plain_joined(joined: str) -> bool:
+    """True when every text joined by NUL is ASCII with single inner spaces only (normal already)."""
+    if not joined.isascii() or "  " in joined or " \x00" in joined or "\x00 " in joined:
+        return False
+    raw = joined.encode("ascii")
+    return not raw.startswith(b" ") and not raw.endswith(b" ") and len(raw.translate(None, _ASCII_SPACES)) == len(raw)
+
+
+def _as_objects(values) -> np.ndarray:
+    return np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
+
+
+def _only_texts(values: np.ndarray) -> bool:
+    """True when every value is a str or None (not NaN, which pandas would count as None too)."""
+    return (pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+            and int(pd.isna(values).sum()) == int(np.equal(values, None).sum()))
+
+
+def _map_unique(values: np.ndarray, fn) -> np.ndarray:
+    """`fn` applied once per distinct text (None included), spread back to every position.
+
+    Only columns of texts and None are grouped: in other objects `True == 1 == 1.0` would merge values
+    that the scalar functions tell apart, so those are mapped one by one.
+    """
+    if not _only_texts(values):
+        mapped = np.empty(len(values), dtype=object)
+        mapped[:] = [fn(v) for v in values]
+        return mapped
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [fn(u) for u in uniques]
+    return mapped[codes]
+
+
+def normalize_text_array(values) -> np.ndarray:
+    """`normalize_text` of every value (object array; None gives ``''``).
+
+    A column of ASCII text with single inner spaces is already normal (NFC is the identity on ASCII):
+    one check over the joined column finds that; otherwise only the values that are not plain are
+    normalised, once per distinct value.
+    """
+    values = _as_objects(values)
+    out = values.copy()
+    if _only_texts(values):
+        strings = np.not_equal(values, None)
+        out[~strings] = ""
+    else:
+        strings = np.array([type(v) is str for v in values], dtype=bool)
+        out[~strings] = _map_unique(values[~strings], normalize_text)
+    texts = values[strings]
+    if _plain_joined("\x00".join(texts)):
+        return out
+    plain = np.fromiter((v.isascii() and _PLAIN_TEXT.fullmatch(v) is not None for v in texts),
+                        dtype=bool, count=len(texts))
+    if not plain.all():
+        texts = texts.copy()
+        texts[~plain] = _map_unique(texts[~plain], normalize_text)
+        out[strings] = texts
+    return out
+
+
+def _scalar_or_bad(fn, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fn(value) or None, True where fn raised ValueError), once per distinct value."""
+    def safe(value):
+        try:
+            return (fn(value), False)
+        except ValueError:
+            return (None, True)
+    pairs = _map_unique(values, safe)
+    result = np.empty(len(values), dtype=object)
+    result[:] = [p[0] for p in pairs]
+    return result, np.fromiter((p[1] for p in pairs), dtype=bool, count=len(values))
+
+
+_DIGITS = re.compile(r"[0-9]{1,15}")
+
+
+def parse_number_array(values, convention: str | None = "vi") -> tuple[np.ndarray, np.ndarray]:
+    """`parse_number` of every value: (float64 array, NaN for no figure; bad mask where it raises).
+
+    Plain digit strings (`1250`, the usual export cell) are converted by numpy; every other value goes
+    through `parse_number`, once per distinct value.
+    """
+    values = _as_objects(values)
+    if not _only_texts(values):  # see _map_unique
+        codes, uniques = np.arange(len(values)), values
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    numbers = np.full(len(uniques), np.nan)
+    bad = np.zeros(len(uniques), dtype=bool)
+    plain = np.fromiter((type(u) is str and _DIGITS.fullmatch(u) is not None for u in uniques),
+                        dtype=bool, count=len(uniques))
+    if plain.any():
+        numbers[plain] = uniques[plain].astype("U15").astype(np.float64)
+    for i in np.flatnonzero(~plain):
+        try:
+            number = parse_number(uniques[i], convention)
+        except ValueError:
+            bad[i] = True
+            continue
+        numbers[i] = np.nan if number is None else number
+    return numbers[codes], bad[codes]
+
+
+def parse_bool_array(values) -> tuple[np.ndarray, np.ndarray]:
+    """`parse_bool` of every value: (object array of True/False/None, bad mask where it raises)."""
+    return _scalar_or_bad(parse_bool, _as_objects(values))
+
+
+# (length, positions of the digits of day, month, year, hour, minute, second, separators that must match)
+_STAMP_LAYOUTS = (
+    # dd/mm/yyyy HH:MM:SS (separators / . - each, then a space or T): _DATE_TEXT
+    (19, (0, 2), (3, 5), (6, 10), (11, 13), (14, 16), (17, 19), ((2, "/.-"), (5, "/.-"), (10, " T"),
+                                                                  (13, ":"), (16, ":"))),
+    (10, (0, 2), (3, 5), (6, 10), None, None, None, ((2, "/.-"), (5, "/.-"))),
+    # yyyy-mm-dd[ T]HH:MM:SS: _ISO_TEXT
+    (19, (8, 10), (5, 7), (0, 4), (11, 13), (14, 16), (17, 19), ((4, "-"), (7, "-"), (10, " T"),
+                                                                  (13, ":"), (16, ":"))),
+    (10, (8, 10), (5, 7), (0, 4), None, None, None, ((4, "-"), (7, "-"))),
+)
+
+
+def _stamps_of_layout(cp: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[us] values, ok mask) of code points `cp` (n × length) read with one fixed layout."""
+    _, day, month, year, hour, minute, second, separators = layout
+    ok = np.ones(len(cp), dtype=bool)
+    for pos, allowed in separators:
+        ok &= np.isin(cp[:, pos], [ord(ch) for ch in allowed])
+
+    def number(span):
+        if span is None:
+            return np.zeros(len(cp), dtype=np.int64)
+        digits = cp[:, span[0]:span[1]].astype(np.int64) - 48
+        nonlocal ok
+        ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+        return (digits * 10 ** np.arange(span[1] - span[0] - 1, -1, -1)).sum(axis=1)
+
+    y, m, d, hh, mm, ss = (number(s) for s in (year, month, day, hour, minute, second))
+    ok &= (y >= 1) & (m >= 1) & (m <= 12) & (hh <= 23) & (mm <= 59) & (ss <= 59) & (d >= 1)
+    y, m = np.where(ok, y, 1970), np.where(ok, m, 1)
+    first = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok &= d <= days_in_month
+    seconds = np.where(ok, ((d - 1) * 24 + hh) * 3600 + mm * 60 + ss, 0)
+    stamps = first.astype("datetime64[us]") + seconds.astype("timedelta64[s]")
+    return stamps, ok
+
+
+def parse_datetime_array(values) -> tuple[np.ndarray, np.ndarray]:
+    """`parse_datetime` of every value: (datetime64[us] array, NaT for no figure; bad mask where it raises).
+
+    Texts in a fixed layout (`dd/mm/yyyy HH:MM:SS`, `dd/mm/yyyy`, their ISO forms) are read from their
+    code points by numpy, calendar-checked the way `datetime` checks them; every other value goes through
+    `parse_datetime`, once per distinct value.
+    """
+    values = _as_objects(values)
+    n = len(values)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    bad = np.zeros(n, dtype=bool)
+    done = np.equal(values, None)
+    if _only_texts(values):
+        lengths = np.fromiter(map(len, np.where(done, "", values)), dtype=np.int64, count=n)
+        lengths[done] = -1
+    else:
+        lengths = np.array([len(v) if type(v) is str else -1 for v in values], dtype=np.int64)
+    for length in (19, 10):
+        rows = np.flatnonzero(lengths == length)
+        if not len(rows):
+            continue
+        cp = np.array(values[rows].tolist(), dtype=f"U{length}").view(np.uint32).reshape(len(rows), length)
+        for layout in _STAMP_LAYOUTS:
+            if layout[0] != length:
+                continue
+            stamps, ok = _stamps_of_layout(cp, layout)
+            ok &= ~done[rows]
+            out[rows[ok]] = stamps[ok]
+            done[rows[ok]] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        parsed, failed = _scalar_or_bad(parse_datetime, values[rest])
+        bad[rest] = failed
+        good = rest[~failed]
+        out[good] = [np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in parsed[~failed]]
+    return out, bad
