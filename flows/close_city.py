@@ -30,7 +30,7 @@ a millisecond or so; a ward-month of one source is a few dozen observations):
      resolves alerts only for wards that have alert rows (one query tells which).
 - Per (period, chunk), ONE task ``judge_city_chunk``: lateness alerts (two queries for the chunk), then
   the targets and the observations of every ward of the chunk in one query each, `evaluate_targets` per
-  ward in pandas, and the snapshots saved.
+  ward in pandas, and the snapshots of the whole chunk saved in one transaction.
 - So a month costs ``1 + 11 × chunks`` task runs whatever the number of wards; one engine per task.
 - Rerun: same fingerprint as the load in force → ``unchanged``, nothing validated or written (the
   per-ward rules of monthly-close, including the "inbox empty" rows of the README's rerun table).
@@ -395,14 +395,16 @@ def judge_city_chunk(settings: Settings, plans: dict, period: str, statuses: dic
         targets_by_plan = dict(iter(targets.groupby("plan_id", sort=False)))
         obs_by_unit = dict(iter(observations.groupby("unit_code", sort=False)))
         run_id = tasks.current_flow_run_id()
-        out = {}
+        out, batches = {}, []
         for unit in judged:
             plan_id = plans[unit][year]
             evaluations = wh_attainment.evaluate_targets(
                 targets_by_plan.get(plan_id, targets.iloc[0:0]).reset_index(drop=True),
                 obs_by_unit.get(unit, observations.iloc[0:0]).reset_index(drop=True), unit, period)
-            wh_attainment.save_evaluations(engine, plan_id, evaluations, run_id)
+            batches.append((plan_id, evaluations))
             out[unit] = dict(zip(evaluations["target_code"], evaluations["status"], strict=True))
+        # One transaction for the chunk's snapshots, not one per ward.
+        wh_attainment.save_evaluations_many(engine, batches, run_id)
         return out
     finally:
         engine.dispose()

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -100,11 +101,10 @@ class _Result:
 
 def _prepare(observations: pd.DataFrame, unit_code: str) -> pd.DataFrame:
     """The unit's observations with year/month columns, one row per (indicator, period, member)."""
-    obs = observations.copy()
-    for col in ("indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
-                "text_value", "load_id", "source_code", "load_period"):
-        if col not in obs.columns:
-            obs[col] = None
+    columns = ["indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
+               "text_value", "load_id", "source_code", "load_period"]
+    # Only the columns judging reads: every row filter below copies each column (lineage is not needed).
+    obs = observations.reindex(columns=columns)
     obs = obs[obs["unit_code"].astype(str) == str(unit_code)].copy()
     obs["member_code"] = obs["member_code"].where(obs["member_code"].notna(), "").astype(str)
     for col in ("value", "numerator", "denominator"):
@@ -120,12 +120,13 @@ def _prepare(observations: pd.DataFrame, unit_code: str) -> pd.DataFrame:
     return obs
 
 
-def _usable(rows: pd.DataFrame, need: str) -> pd.DataFrame:
+def _usable(rows: pd.DataFrame, need: str) -> np.ndarray:
+    """Which rows carry the figure a measure needs (a boolean mask: filtering once is the cost here)."""
     if need == "ratio":
-        return rows[rows["numerator"].notna() & rows["denominator"].notna()]
+        return rows["numerator"].notna().to_numpy() & rows["denominator"].notna().to_numpy()
     if need == "text":
-        return rows[rows["text_value"].notna() & (rows["text_value"].astype(str).str.strip() != "")]
-    return rows[rows["value"].notna()]
+        return (rows["text_value"].notna() & (rows["text_value"].astype(str).str.strip() != "")).to_numpy()
+    return rows["value"].notna().to_numpy()
 
 
 def _pick(by_indicator: dict, ref: dict, year: int, month: int, need: str, max_age: int = 0,
@@ -138,33 +139,35 @@ def _pick(by_indicator: dict, ref: dict, year: int, month: int, need: str, max_a
     label = indicator + (f"[{ref['member']}]" if ref.get("member") else "")
     if rows is None:
         return _Pick(None, label, f"no {label} observation")
-    rows = rows[rows["year"] == y]
+    # One boolean mask, one filter at the end (each DataFrame filter copies every column).
+    mask = rows["year"].to_numpy() == y
     if ref.get("member"):
-        rows = rows[rows["member_code"] == ref["member"]]
+        mask &= rows["member_code"].to_numpy() == ref["member"]
     elif member_glob:
-        rows = rows[rows["member_code"].map(lambda m: fnmatch.fnmatchcase(m, member_glob))]
-    rows = _usable(rows, need)
+        mask &= np.fromiter((fnmatch.fnmatchcase(m, member_glob) for m in rows["member_code"]), bool, len(rows))
+    mask &= _usable(rows, need)
+    months = rows["month"].to_numpy()
     if window == "year_end":
-        if rows.empty:
+        if not mask.any():
             return _Pick(None, label, f"no {label} for {y}")
-        last = int(rows["month"].max())
-        return _Pick(rows[rows["month"] == last], f"{label} {y}-{last:02d}")
-    rows = rows[rows["month"] <= month]
+        last = int(months[mask].max())
+        return _Pick(rows[mask & (months == last)], f"{label} {y}-{last:02d}")
+    mask &= months <= month
     if window == "latest":
-        if rows.empty:
+        if not mask.any():
             return _Pick(None, label, f"no {label} for {y}-01..{y}-{month:02d}")
-        last = int(rows["month"].max())
+        last = int(months[mask].max())
         if month - last > max_age:
             return _Pick(None, label, f"{label}: latest figure {y}-{last:02d} is older than {y}-{month:02d}")
-        return _Pick(rows[rows["month"] == last], f"{label} {y}-{last:02d}")
+        return _Pick(rows[mask & (months == last)], f"{label} {y}-{last:02d}")
     if window == "ytd_sum":
-        if not (rows["month"] == month).any():
+        if not (months[mask] == month).any():
             return _Pick(None, label, f"no {label} for {y}-{month:02d}")
-        missing = sorted(set(range(1, month + 1)) - set(rows["month"].astype(int)))
+        missing = sorted(set(range(1, month + 1)) - {int(m) for m in months[mask]})
         note = f"{label} {y}-01..{y}-{month:02d}"
         if missing:
             note += " (missing months " + ", ".join(f"{m:02d}" for m in missing) + ")"
-        return _Pick(rows, note)
+        return _Pick(rows[mask], note)
     raise ValueError(f"unknown window {window!r}")
 
 
@@ -426,10 +429,10 @@ def _value_at(by_ind, indicator: str, year: int, month: int, member: str | None)
     rows = by_ind.get(indicator)
     if rows is None:
         return None
-    rows = rows[(rows["year"] == year) & (rows["month"] == month) & rows["value"].notna()]
+    mask = (rows["year"].to_numpy() == year) & (rows["month"].to_numpy() == month) & rows["value"].notna().to_numpy()
     if member is not None:
-        rows = rows[rows["member_code"] == member]
-    return float(rows["value"].sum()) if not rows.empty else None
+        mask &= rows["member_code"].to_numpy() == member
+    return float(rows["value"][mask].sum()) if mask.any() else None
 
 
 def _cumulative_profile(by_ind, indicator: str, year: int, month: int, member: str | None):
@@ -937,50 +940,73 @@ def save_evaluations(engine: Engine, plan_id: int, evaluations: pd.DataFrame,
     Returns:
         The number of new snapshot rows.
     """
-    if evaluations.empty:
+    return save_evaluations_many(engine, [(plan_id, evaluations)], flow_run_id, evaluated_at)
+
+
+def save_evaluations_many(engine: Engine, batches: list[tuple[int, pd.DataFrame]], flow_run_id: str | None,
+                          evaluated_at: dt.datetime | None = None) -> int:
+    """`save_evaluations` for many plans (e.g. every ward of a city chunk) in ONE transaction.
+
+    Args:
+        batches: ``(plan_id, evaluations)`` pairs, each as `save_evaluations` takes them.
+
+    Returns:
+        The number of new snapshot rows.
+    """
+    batches = [(plan_id, frame) for plan_id, frame in batches if not frame.empty]
+    if not batches:
         return 0
-    a = models.attainment_evaluations
     now = _utc(evaluated_at) if evaluated_at is not None else dt.datetime.now(dt.UTC)
-    new_rows = []
+    new_rows: list[dict] = []
     with engine.begin() as conn:
-        for (unit_code, period), group in evaluations.groupby(["unit_code", "period"], sort=False):
-            latest = _latest_snapshots(conn, plan_id, unit_code, period)
-            closed = _year_closed(conn, plan_id, unit_code, int(str(period)[:4]))
-            known = {(r["target_code"], r["inputs_fingerprint"]) for r in conn.execute(
-                sa.select(a.c.target_code, a.c.inputs_fingerprint)
-                .where(a.c.plan_id == plan_id, a.c.unit_code == str(unit_code), a.c.period == period)
-            ).mappings()}
-            for rec in group.to_dict("records"):
-                inputs_json = _canonical_inputs(rec.get("inputs"))
-                content = _content_hash(rec, inputs_json)
-                previous = latest.get((plan_id, rec["target_code"]))
-                if previous is not None and _content_hash(previous, previous["inputs_json"]) == content:
-                    continue
-                fingerprint = content
-                if (rec["target_code"], fingerprint) in known:
-                    # The result went back to an earlier state (A -> B -> A): a new snapshot is due, so
-                    # chain its fingerprint to the snapshot it follows.
-                    fingerprint = hashlib.sha256(
-                        f"{content}:{previous['inputs_fingerprint']}".encode()).hexdigest()
-                new_rows.append({
-                    "plan_id": plan_id, "target_code": rec["target_code"], "unit_code": str(unit_code),
-                    "period": period, "evaluated_at": now, "flow_run_id": flow_run_id,
-                    "value": _num(rec.get("value")), "numerator": _num(rec.get("numerator")),
-                    "denominator": _num(rec.get("denominator")), "bound_low": _num(rec.get("bound_low")),
-                    "bound_high": _num(rec.get("bound_high")), "comparison": rec["comparison"],
-                    "status": rec["status"],
-                    "detail": None if _missing(rec.get("detail")) else str(rec["detail"]),
-                    "inputs_json": inputs_json, "inputs_fingerprint": fingerprint,
-                    "outlook_value": _num(rec.get("outlook_value")),
-                    "outlook_status": _text(rec.get("outlook_status")),
-                    "outlook_method": _text(rec.get("outlook_method")),
-                    "outlook_detail": _text(rec.get("outlook_detail")),
-                    "gap_value": _num(rec.get("gap_value")), "gap_text": _text(rec.get("gap_text")),
-                    "is_restatement": bool(closed and previous is not None),
-                })
+        for plan_id, evaluations in batches:
+            new_rows.extend(_new_snapshots(conn, plan_id, evaluations, flow_run_id, now))
         if new_rows:
-            conn.execute(a.insert(), new_rows)
+            conn.execute(models.attainment_evaluations.insert(), new_rows)
     return len(new_rows)
+
+
+def _new_snapshots(conn, plan_id: int, evaluations: pd.DataFrame, flow_run_id: str | None,
+                   now: dt.datetime) -> list[dict]:
+    """The snapshot rows one plan's evaluations add (those whose result or inputs changed)."""
+    a = models.attainment_evaluations
+    new_rows = []
+    for (unit_code, period), group in evaluations.groupby(["unit_code", "period"], sort=False):
+        latest = _latest_snapshots(conn, plan_id, unit_code, period)
+        closed = _year_closed(conn, plan_id, unit_code, int(str(period)[:4]))
+        known = {(r["target_code"], r["inputs_fingerprint"]) for r in conn.execute(
+            sa.select(a.c.target_code, a.c.inputs_fingerprint)
+            .where(a.c.plan_id == plan_id, a.c.unit_code == str(unit_code), a.c.period == period)
+        ).mappings()}
+        for rec in group.to_dict("records"):
+            inputs_json = _canonical_inputs(rec.get("inputs"))
+            content = _content_hash(rec, inputs_json)
+            previous = latest.get((plan_id, rec["target_code"]))
+            if previous is not None and _content_hash(previous, previous["inputs_json"]) == content:
+                continue
+            fingerprint = content
+            if (rec["target_code"], fingerprint) in known:
+                # The result went back to an earlier state (A -> B -> A): a new snapshot is due, so
+                # chain its fingerprint to the snapshot it follows.
+                fingerprint = hashlib.sha256(
+                    f"{content}:{previous['inputs_fingerprint']}".encode()).hexdigest()
+            new_rows.append({
+                "plan_id": plan_id, "target_code": rec["target_code"], "unit_code": str(unit_code),
+                "period": period, "evaluated_at": now, "flow_run_id": flow_run_id,
+                "value": _num(rec.get("value")), "numerator": _num(rec.get("numerator")),
+                "denominator": _num(rec.get("denominator")), "bound_low": _num(rec.get("bound_low")),
+                "bound_high": _num(rec.get("bound_high")), "comparison": rec["comparison"],
+                "status": rec["status"],
+                "detail": None if _missing(rec.get("detail")) else str(rec["detail"]),
+                "inputs_json": inputs_json, "inputs_fingerprint": fingerprint,
+                "outlook_value": _num(rec.get("outlook_value")),
+                "outlook_status": _text(rec.get("outlook_status")),
+                "outlook_method": _text(rec.get("outlook_method")),
+                "outlook_detail": _text(rec.get("outlook_detail")),
+                "gap_value": _num(rec.get("gap_value")), "gap_text": _text(rec.get("gap_text")),
+                "is_restatement": bool(closed and previous is not None),
+            })
+    return new_rows
 
 
 def _text(value) -> str | None:
