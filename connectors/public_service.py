@@ -482,7 +482,8 @@ def _month_mask(series: pd.Series, period: str) -> pd.Series:
 
 def _lineage_source(records: pd.DataFrame, mask: pd.Series) -> str | None:
     """The source of an aggregate: the query without paging (and without loc_theo when both contributed)."""
-    sources = {re.sub(r"&(trang|so_ban_ghi)=[^&]*", "", s) for s in records.loc[mask, "source_file"].dropna()}
+    # one regex per distinct source (a file export has one), not one per dossier
+    sources = {re.sub(r"&(trang|so_ban_ghi)=[^&]*", "", s) for s in records.loc[mask, "source_file"].dropna().unique()}
     if len(sources) > 1:
         sources = {re.sub(r"&loc_theo=[^&]*", "", s) for s in sources}
     if len(sources) == 1:
@@ -535,6 +536,15 @@ DOSSIER_FACT_COLUMNS = {
 }
 
 
+def _strictly_increasing(values: np.ndarray) -> bool:
+    if len(values) < 2 or pd.isna(values).any():
+        return False
+    try:
+        return bool((values[1:] > values[:-1]).all())
+    except TypeError:  # codes of mixed types: not ordered
+        return False
+
+
 def dossier_facts(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
     """The month's dossiers as facts for the warehouse: one row per dossier code, codes, level, channel,
     the five timestamps, status, online payment and fee (VND). Nothing about the applicant: the records
@@ -547,7 +557,10 @@ def dossier_facts(records: pd.DataFrame, unit_code: str, period: str) -> pd.Data
     if "ma_ho_so" not in records.columns:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in DOSSIER_FACT_COLUMNS})
     # one row per dossier: a record set always has one per MaHoSo (newest_states); the last wins otherwise
-    kept = records.drop_duplicates(subset="ma_ho_so", keep="last")
+    if _strictly_increasing(records["ma_ho_so"].to_numpy(dtype=object)):
+        kept = records  # sorted by code, as the readers give them: one row per dossier already (no hashing)
+    else:
+        kept = records.drop_duplicates(subset="ma_ho_so", keep="last")
     facts = pd.DataFrame({name: (kept[column] if column else None) for name, column in DOSSIER_FACT_COLUMNS.items()})
     facts["unit_code"] = str(unit_code)
     facts["period"] = period
