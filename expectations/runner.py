@@ -413,6 +413,12 @@ def _long_column(parts: list[_RuleValues], expectation: str) -> pd.Series:
     return column
 
 
+def _batch(columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """The columns side by side; shorter ones padded with empty cells (GX ignores them)."""
+    length = max(len(c) for c in columns.values())
+    return pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+
+
 def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | None, str]]:
     """Judge every rule's values with Great Expectations; ``{part: (failing value positions, count,
     exception)}`` for every part (a rule in one delivery) that failed.
@@ -435,9 +441,8 @@ def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | 
     names = {signature: f"_g{i}" for i, signature in enumerate(ordered)}
     expectations = {signature: (names[signature], parts[groups[signature][0]].expectation, signature)
                     for signature in ordered}
-    columns = {names[s]: _long_column([parts[n] for n in groups[s]], expectations[s][1]) for s in ordered}
-    length = max(len(c) for c in columns.values())
-    batch = pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+    batch = _batch({names[s]: _long_column([parts[n] for n in groups[s]], expectations[s][1]) for s in ordered})
+    length = len(batch)
     by_column = {names[s]: s for s in ordered}
     first = _gx_results(batch, tuple(expectations[s] for s in ordered), kwargs, _BOOLEAN_ONLY)
     failed_signatures = [by_column[r.expectation_config.meta["column"]] for r in first if not r.success]
@@ -468,9 +473,7 @@ def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | 
 
 def _gx_validate_each(parts: list[_RuleValues], numbers: list[int]) -> dict[int, tuple[np.ndarray, int | None, str]]:
     """One expectation per part (the rare run after an expectation raised)."""
-    columns = {f"_p{k}": _long_column([p], p.expectation) for k, p in enumerate(parts)}
-    length = max(len(c) for c in columns.values())
-    batch = pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+    batch = _batch({f"_p{k}": _long_column([p], p.expectation) for k, p in enumerate(parts)})
     kwargs = {_signature(p): p.kwargs for p in parts}
     expectations = tuple((f"_p{k}", p.expectation, _signature(p)) for k, p in enumerate(parts))
     out = {}
