@@ -272,10 +272,10 @@ def _has_blank_line(text: str) -> bool:
             and _BLANK_LINE.search(text) is not None)
 
 
-def _text_array(values: np.ndarray) -> np.ndarray:
+def _text_array(values: np.ndarray, texts_only: bool) -> np.ndarray:
     """`_text` of every value: normalised, an Excel-safe leading `'` dropped, empty as None."""
-    out = normalize_text_array(values)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # JSON numbers: 12.0 is 12
+    out = normalize_text_array(values, texts_only=texts_only)
+    if not texts_only and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):  # JSON 12.0
         floats = np.array([type(v) is float for v in values], dtype=bool)
         out[floats] = [_text(v) or "" for v in values[floats]]
     if "\x00'" in "\x00" + "\x00".join(out):  # normalize_text_array gives texts only
@@ -285,38 +285,62 @@ def _text_array(values: np.ndarray) -> np.ndarray:
     return out
 
 
+_READ_FIELDS = {*_TEXTS.values(), *_INTS.values(), *_TIMESTAMPS.values(), *REQUIRED_FIELDS, "TongPhiLePhi",
+                "DanhSachLePhi"}
+
+
+_FIRST_LINE = re.compile(r"[^\r\n]*")
+
+
+def _header_line(text: str, delimiter: str) -> list[str] | None:
+    """The header's cells read from the first line, or None when a quote may hold a line break."""
+    first = _FIRST_LINE.match(text).group()
+    if '"' in first or not first:
+        return None
+    return next(csv.reader([first], delimiter=delimiter), [])
+
+
 def _csv_columns(text: str, data: bytes) -> tuple[list[str], dict[str, np.ndarray], int]:
     """(normalised headers, cell texts by header with None for empty cells, data rows) of a CSV export.
 
-    pandas' C parser reads the file; a file it reads differently from the csv module (ragged rows, a
-    line of blanks) is read by the csv module, so the rows are always the ones `csv.DictReader` gives.
+    pandas' C parser reads the columns the reader uses; a file it may read differently from the csv
+    module (ragged rows, a line of blanks, a quoted header) is read by the csv module, so the rows are
+    always the ones `csv.DictReader` gives.
     """
-    delimiter = sniff_delimiter(text)
-    rows = None
-    if not _has_blank_line(text):
+    newline = text.find("\n")
+    delimiter = sniff_delimiter(text if newline < 0 else text[:newline + 1])  # it reads the first line only
+    header = _header_line(text, delimiter)
+    cells: list[np.ndarray] | None = None
+    if header is not None and not _has_blank_line(text):
+        names = {normalize_text(h): i for i, h in enumerate(header)}  # a repeated name: its last column
+        used = sorted(i for name, i in names.items() if name in _READ_FIELDS) or [0]
         # UTF-8 goes to the parser as bytes (no re-encoding of a 100 MB text); anything else as text
         bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        utf8 = text and data.startswith(bom + text[:64].encode("utf-8"))
+        utf8 = data.startswith(bom + text[:64].encode("utf-8"))
         source = io.BytesIO(memoryview(data)[len(bom):]) if utf8 else io.StringIO(text, newline="")
         try:
             table = pd.read_csv(source, sep=delimiter, header=None, dtype=object, encoding="utf-8",
-                                keep_default_na=False, na_filter=False, skip_blank_lines=True, engine="c",
-                                index_col=False, quoting=csv.QUOTE_MINIMAL)
-            rows = [table[c].to_numpy(dtype=object) for c in table.columns]
+                                usecols=used, keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                                engine="c", index_col=False, quoting=csv.QUOTE_MINIMAL)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-            rows = None
-    if rows is None:
-        lines = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-        width = max((len(r) for r in lines[:1]), default=0)
-        rows = [np.array([r[i] if i < len(r) else "" for r in lines], dtype=object) for i in range(width)]
-    headers = [normalize_text(h) for h in (rows and [c[0] for c in rows])]
-    count = len(rows[0]) - 1 if rows else 0
+            table = None
+        if table is not None and len(table.columns) == len(used):
+            cells = [np.full(len(table), "", dtype=object) for _ in header]
+            for i, c in zip(used, table.columns, strict=True):
+                cells[i] = table[c].to_numpy(dtype=object)
+    if cells is None:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        header = rows[0] if rows else []
+        lines = [header, *(r for r in rows[1:] if r)]  # DictReader: the first row is the header, even []
+        cells = [np.array([r[i] if i < len(r) else "" for r in lines], dtype=object) for i in range(len(header))]
+    headers = [normalize_text(h) for h in header]
+    count = len(cells[0]) - 1 if cells else 0
     columns: dict[str, np.ndarray] = {}
-    for header, column in zip(headers, rows, strict=True):
-        if header:  # DictReader: a repeated header keeps its last column's value
-            cells = column[1:].copy()
-            cells[cells == ""] = None
-            columns[header] = cells
+    for name, column in zip(headers, cells, strict=True):
+        if name:  # DictReader: a repeated header keeps its last column's value
+            values = column[1:].copy()
+            values[values == ""] = None
+            columns[name] = values
     return headers, columns, count
 
 
@@ -355,31 +379,33 @@ def _json_columns(rows: list) -> tuple[dict[str, np.ndarray], np.ndarray, np.nda
 
 
 def _canonical_columns(columns: dict[str, np.ndarray], n: int, first_error: Callable[[int], None],
-                       structural: np.ndarray | None = None, fees: tuple[np.ndarray, np.ndarray] | None = None
-                       ) -> dict[str, object]:
+                       structural: np.ndarray | None = None, fees: tuple[np.ndarray, np.ndarray] | None = None,
+                       texts_only: bool = False) -> dict[str, object]:
     """The records' canonical columns (names of RECORD_COLUMNS), column by column, as `_canonical` gives
     them record by record. Where any record is wrong, `first_error(position)` is called with the first
     such record, and must raise (it runs `_canonical` on it, so the message is the per-record one).
+    `texts_only`: every value is a str or None (a CSV's cells), which spares the helpers their type checks.
     """
+    hint = {"texts_only": texts_only}
     def column(field):
         return columns.get(field, np.full(n, None, dtype=object))
 
     bad = np.zeros(n, dtype=bool) if structural is None else structural.copy()
-    out: dict[str, object] = {name: _text_array(column(field)) for name, field in _TEXTS.items()}
+    out: dict[str, object] = {name: _text_array(column(field), texts_only) for name, field in _TEXTS.items()}
     bad |= pd.isna(out["ma_ho_so"])
     for name, field in _INTS.items():
-        number, wrong = parse_number_array(column(field))
+        number, wrong = parse_number_array(column(field), **hint)
         wrong |= ~np.isnan(number) & (np.floor(number) != number)
         bad |= wrong
         number[wrong] = np.nan
         out[name] = pd.array(number, dtype="Float64").astype("Int64")
     for name, field in _TIMESTAMPS.items():
-        out[name], wrong = parse_datetime_array(column(field))
+        out[name], wrong = parse_datetime_array(column(field), **hint)
         bad |= wrong
-    flags, wrong = parse_bool_array(column("DuocThanhToanTrucTuyen"))
+    flags, wrong = parse_bool_array(column("DuocThanhToanTrucTuyen"), **hint)
     bad |= wrong
     out["duoc_thanh_toan_truc_tuyen"] = pd.array(flags, dtype="boolean")
-    total, wrong = parse_number_array(column("TongPhiLePhi"))
+    total, wrong = parse_number_array(column("TongPhiLePhi"), **hint)
     if fees is not None:  # JSON: a fee list where there is one
         listed = ~np.isnan(fees[0])
         total = np.where(listed, fees[0], total)
@@ -399,10 +425,13 @@ def _newest_states_frame(canon: dict[str, object]) -> pd.DataFrame:
                                                       "ngay_tu_choi")]).astype("datetime64[us]")
     as_int = stamps.view(np.int64)
     state = np.where(np.isnat(stamps), np.iinfo(np.int64).min, as_int).max(axis=0)
-    codes, uniques = pd.factorize(canon["ma_ho_so"], sort=True)
-    order = np.lexsort((np.arange(len(codes)), state, codes))
-    last = np.r_[codes[order][1:] != codes[order][:-1], True] if len(codes) else np.zeros(0, bool)
-    keep = order[last]
+    if _strictly_increasing(canon["ma_ho_so"]):
+        keep = np.arange(len(state))  # sorted unique codes (an export in code order): nothing to choose
+    else:
+        codes, _ = pd.factorize(canon["ma_ho_so"], sort=True)
+        order = np.lexsort((np.arange(len(codes)), state, codes))
+        last = np.r_[codes[order][1:] != codes[order][:-1], True] if len(codes) else np.zeros(0, bool)
+        keep = order[last]
     return _frame({name: (value[keep] if not isinstance(value, (str, type(None))) else value)
                    for name, value in canon.items()})
 
@@ -431,7 +460,8 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
         return fail
 
     structural = fees = None
-    if stripped.startswith(("{", "[")):
+    is_json = stripped.startswith(("{", "["))
+    if is_json:
         try:
             body = json.loads(stripped)
         except json.JSONDecodeError as exc:
@@ -468,7 +498,7 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
     def first_error(i):
         _canonical(raw_at(i), fail_at(int(row_numbers[i])))
 
-    canon = _canonical_columns(columns, n, first_error, structural, fees)
+    canon = _canonical_columns(columns, n, first_error, structural, fees, texts_only=not is_json)
     canon.update(source_file=path.name, sheet=None, row_number=row_numbers)
     records = _newest_states_frame(canon)
     records.attrs["source_description"] = path.name

@@ -358,13 +358,13 @@ def _only_texts(values: np.ndarray) -> bool:
             and int(pd.isna(values).sum()) == int(np.equal(values, None).sum()))
 
 
-def _map_unique(values: np.ndarray, fn) -> np.ndarray:
+def _map_unique(values: np.ndarray, fn, texts_only: bool = False) -> np.ndarray:
     """`fn` applied once per distinct text (None included), spread back to every position.
 
     Only columns of texts and None are grouped: in other objects `True == 1 == 1.0` would merge values
     that the scalar functions tell apart, so those are mapped one by one.
     """
-    if not _only_texts(values):
+    if not (texts_only or _only_texts(values)):
         mapped = np.empty(len(values), dtype=object)
         mapped[:] = [fn(v) for v in values]
         return mapped
@@ -374,16 +374,16 @@ def _map_unique(values: np.ndarray, fn) -> np.ndarray:
     return mapped[codes]
 
 
-def normalize_text_array(values) -> np.ndarray:
+def normalize_text_array(values, *, texts_only: bool = False) -> np.ndarray:
     """`normalize_text` of every value (object array; None gives ``''``).
 
     A column of ASCII text with single inner spaces is already normal (NFC is the identity on ASCII):
     one check over the joined column finds that; otherwise only the values that are not plain are
-    normalised, once per distinct value.
+    normalised, once per distinct value. `texts_only`: the caller knows every value is a str or None.
     """
     values = _as_objects(values)
     out = values.copy()
-    if _only_texts(values):
+    if texts_only or _only_texts(values):
         strings = np.not_equal(values, None)
         out[~strings] = ""
     else:
@@ -392,23 +392,23 @@ def normalize_text_array(values) -> np.ndarray:
     texts = values[strings]
     if _plain_joined("\x00".join(texts)):
         return out
-    plain = np.fromiter((v.isascii() and _PLAIN_TEXT.fullmatch(v) is not None for v in texts),
-                        dtype=bool, count=len(texts))
-    if not plain.all():
-        texts = texts.copy()
-        texts[~plain] = _map_unique(texts[~plain], normalize_text)
-        out[strings] = texts
+    codes, uniques = pd.factorize(texts)  # e.g. Vietnamese names: few distinct, none plain
+    plain = np.fromiter((v.isascii() and _PLAIN_TEXT.fullmatch(v) is not None for v in uniques),
+                        dtype=bool, count=len(uniques))
+    uniques = uniques.astype(object)
+    uniques[~plain] = [normalize_text(v) for v in uniques[~plain]]
+    out[strings] = uniques[codes]
     return out
 
 
-def _scalar_or_bad(fn, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _scalar_or_bad(fn, values: np.ndarray, texts_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(fn(value) or None, True where fn raised ValueError), once per distinct value."""
     def safe(value):
         try:
             return (fn(value), False)
         except ValueError:
             return (None, True)
-    pairs = _map_unique(values, safe)
+    pairs = _map_unique(values, safe, texts_only)
     result = np.empty(len(values), dtype=object)
     result[:] = [p[0] for p in pairs]
     return result, np.fromiter((p[1] for p in pairs), dtype=bool, count=len(values))
@@ -417,14 +417,15 @@ def _scalar_or_bad(fn, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _DIGITS = re.compile(r"[0-9]{1,15}")
 
 
-def parse_number_array(values, convention: str | None = "vi") -> tuple[np.ndarray, np.ndarray]:
+def parse_number_array(values, convention: str | None = "vi", *, texts_only: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """`parse_number` of every value: (float64 array, NaN for no figure; bad mask where it raises).
 
     Plain digit strings (`1250`, the usual export cell) are converted by numpy; every other value goes
-    through `parse_number`, once per distinct value.
+    through `parse_number`, once per distinct value. `texts_only`: as in `normalize_text_array`.
     """
     values = _as_objects(values)
-    if not _only_texts(values):  # see _map_unique
+    if not (texts_only or _only_texts(values)):  # see _map_unique
         codes, uniques = np.arange(len(values)), values
     else:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -444,9 +445,9 @@ def parse_number_array(values, convention: str | None = "vi") -> tuple[np.ndarra
     return numbers[codes], bad[codes]
 
 
-def parse_bool_array(values) -> tuple[np.ndarray, np.ndarray]:
+def parse_bool_array(values, *, texts_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """`parse_bool` of every value: (object array of True/False/None, bad mask where it raises)."""
-    return _scalar_or_bad(parse_bool, _as_objects(values))
+    return _scalar_or_bad(parse_bool, _as_objects(values), texts_only)
 
 
 # (length, positions of the digits of day, month, year, hour, minute, second, separators that must match)
@@ -465,17 +466,21 @@ _STAMP_LAYOUTS = (
 def _stamps_of_layout(cp: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray]:
     """(datetime64[us] values, ok mask) of code points `cp` (n × length) read with one fixed layout."""
     _, day, month, year, hour, minute, second, separators = layout
-    ok = np.ones(len(cp), dtype=bool)
-    for pos, allowed in separators:
-        ok &= np.isin(cp[:, pos], [ord(ch) for ch in allowed])
+    out = np.full(len(cp), np.datetime64("NaT"), dtype="datetime64[us]")
+    fits = np.ones(len(cp), dtype=bool)
+    for pos, allowed in separators:  # the separators first: only rows that fit are read further
+        fits &= np.isin(cp[:, pos], [ord(ch) for ch in allowed])
+    rows = np.flatnonzero(fits)
+    digits = cp[rows].astype(np.int32) - 48
+    ok = np.ones(len(rows), dtype=bool)
 
     def number(span):
         if span is None:
-            return np.zeros(len(cp), dtype=np.int64)
-        digits = cp[:, span[0]:span[1]].astype(np.int64) - 48
+            return np.zeros(len(rows), dtype=np.int64)
+        part = digits[:, span[0]:span[1]]
         nonlocal ok
-        ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-        return (digits * 10 ** np.arange(span[1] - span[0] - 1, -1, -1)).sum(axis=1)
+        ok &= ((part >= 0) & (part <= 9)).all(axis=1)
+        return part.astype(np.int64) @ (10 ** np.arange(span[1] - span[0] - 1, -1, -1))
 
     y, m, d, hh, mm, ss = (number(s) for s in (year, month, day, hour, minute, second))
     ok &= (y >= 1) & (m >= 1) & (m <= 12) & (hh <= 23) & (mm <= 59) & (ss <= 59) & (d >= 1)
@@ -484,23 +489,24 @@ def _stamps_of_layout(cp: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray]:
     days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
     ok &= d <= days_in_month
     seconds = np.where(ok, ((d - 1) * 24 + hh) * 3600 + mm * 60 + ss, 0)
-    stamps = first.astype("datetime64[us]") + seconds.astype("timedelta64[s]")
-    return stamps, ok
+    out[rows] = first.astype("datetime64[us]") + seconds.astype("timedelta64[s]")
+    fits[rows] = ok
+    return out, fits
 
 
-def parse_datetime_array(values) -> tuple[np.ndarray, np.ndarray]:
+def parse_datetime_array(values, *, texts_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """`parse_datetime` of every value: (datetime64[us] array, NaT for no figure; bad mask where it raises).
 
     Texts in a fixed layout (`dd/mm/yyyy HH:MM:SS`, `dd/mm/yyyy`, their ISO forms) are read from their
     code points by numpy, calendar-checked the way `datetime` checks them; every other value goes through
-    `parse_datetime`, once per distinct value.
+    `parse_datetime`, once per distinct value. `texts_only`: the caller knows every value is a str or None.
     """
     values = _as_objects(values)
     n = len(values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     bad = np.zeros(n, dtype=bool)
     done = np.equal(values, None)
-    if _only_texts(values):
+    if texts_only or _only_texts(values):
         lengths = np.fromiter(map(len, np.where(done, "", values)), dtype=np.int64, count=n)
         lengths[done] = -1
     else:
@@ -519,7 +525,7 @@ def parse_datetime_array(values) -> tuple[np.ndarray, np.ndarray]:
             done[rows[ok]] = True
     rest = np.flatnonzero(~done)
     if len(rest):
-        parsed, failed = _scalar_or_bad(parse_datetime, values[rest])
+        parsed, failed = _scalar_or_bad(parse_datetime, values[rest], texts_only)
         bad[rest] = failed
         good = rest[~failed]
         out[good] = [np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in parsed[~failed]]
