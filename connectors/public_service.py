@@ -289,6 +289,8 @@ _READ_FIELDS = {*_TEXTS.values(), *_INTS.values(), *_TIMESTAMPS.values(), *REQUI
                 "DanhSachLePhi"}
 
 
+_REPEATING = {"MaTTHC", "TenTTHC", "MaLinhVuc", "MucDo", "KenhThucHien", "TrangThaiHoSo", "DuocThanhToanTrucTuyen",
+              "TongPhiLePhi"}
 _FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
@@ -319,7 +321,11 @@ def _csv_columns(text: str, data: bytes) -> tuple[list[str], dict[str, np.ndarra
         utf8 = data.startswith(bom + text[:64].encode("utf-8"))
         source = io.BytesIO(memoryview(data)[len(bom):]) if utf8 else io.StringIO(text, newline="")
         try:
-            table = pd.read_csv(source, sep=delimiter, header=None, dtype=object, encoding="utf-8",
+            # codes, names, levels, flags and fees repeat: read as categories, the parser makes one
+            # Python string per distinct value instead of one per cell
+            kinds = {i: "category" if header[i] and normalize_text(header[i]) in _REPEATING else object
+                     for i in used}
+            table = pd.read_csv(source, sep=delimiter, header=None, dtype=kinds, encoding="utf-8",
                                 usecols=used, keep_default_na=False, na_filter=False, skip_blank_lines=True,
                                 engine="c", index_col=False, quoting=csv.QUOTE_MINIMAL)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
