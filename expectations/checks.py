@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 SEVERITIES = ("error", "warning")
@@ -149,16 +150,28 @@ def unique(rule_id, columns, vi, en, *, frame="records", severity="error", condi
 
     def fn(ctx: DeliveryContext) -> pd.Series:
         frame_df = frame_of(ctx, frame)
-        if condition:
-            frame_df = frame_df.query(condition)
         keys = frame_df[cols]
-        filled = keys.notna().all(axis=1)
-        dup = keys[filled].astype(str).duplicated(keep=False)
-        out = pd.Series(True, index=frame_of(ctx, frame).index)
-        out.loc[dup[dup].index] = False
-        return out
+        rows = np.flatnonzero(_in_scope(frame_df, condition) & keys.notna().all(axis=1).to_numpy())
+        # Keys compare as text, so 1 and "1" (a code typed as a number in one row) are the same key.
+        picked = keys.iloc[rows]
+        text = picked[cols[0]].astype(str) if len(cols) == 1 else picked.astype(str)
+        holds = np.ones(len(frame_df), dtype=bool)
+        holds[rows[text.duplicated(keep=False).to_numpy()]] = False
+        return pd.Series(holds, index=frame_df.index)
 
     return derived(rule_id, fn, vi, en, frame=frame, column=cols[0], severity=severity)
+
+
+def _in_scope(frame: pd.DataFrame, condition: str | None) -> np.ndarray:
+    """The rows `condition` (a pandas query) selects, as a boolean mask over the frame's rows."""
+    if not condition:
+        return np.ones(len(frame), dtype=bool)
+    from expectations.runner import _simple_condition  # runner imports this module
+
+    simple = _simple_condition(condition)
+    if simple is not None:  # what DataFrame.query selects, without its expression parser (~10 ms)
+        return frame[simple[0]].isin(simple[1]).to_numpy()
+    return frame.index.isin(frame.query(condition).index)
 
 
 def frame_of(ctx: DeliveryContext, frame: str) -> pd.DataFrame:

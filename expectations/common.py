@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from expectations.checks import (
@@ -85,17 +86,18 @@ def ytd_never_decreases(indicators: list[str], field: str = "value", severity: s
 
     def fn(ctx: DeliveryContext) -> pd.Series:
         obs = ctx.observations
-        out = pd.Series(True, index=obs.index)
         prev = _previous_month(ctx.period)
         if prev[:4] != ctx.period[:4] or ctx.history.empty:
-            return out
-        before = _history_values(ctx.history, prev, field)
-        for idx, row in obs[obs["indicator_code"].isin(indicators)].iterrows():
-            old = before.get((row["indicator_code"], _member(row["member_code"])))
-            new = row[field]
-            if _finite(old) and _finite(new) and new < old - _tolerance(old):
-                out[idx] = False
-        return out
+            return pd.Series(True, index=obs.index)
+        rows, keys = _rows_and_keys(obs, indicators)
+        old = _history_lookup(ctx.history, prev, field, keys)
+        new = _numbers(obs[field].to_numpy()[rows])
+        # Figures are written with one decimal in their file unit; the tolerance absorbs float noise,
+        # never a real drop. A figure missing (or not finite) on either side never breaks the rule.
+        with np.errstate(invalid="ignore"):
+            breaks = (np.isfinite(new) & np.isfinite(old)
+                      & (new < old - np.maximum(np.abs(old) * 1e-9, 1e-6)))
+        return _holds(obs.index, rows, breaks)
 
     return derived("history.ytd_never_decreases", fn,
                    "Số lũy kế từ đầu năm không được giảm so với tháng trước",
@@ -108,23 +110,19 @@ def no_spikes(indicators: list[str], severity: str = "warning") -> Check:
 
     def fn(ctx: DeliveryContext) -> pd.Series:
         obs = ctx.observations
-        out = pd.Series(True, index=obs.index)
         if ctx.history.empty:
-            return out
-        refs = [_shift(ctx.period, -12), _shift(ctx.period, -1), _shift(ctx.period, 1)]
-        tables = [_history_values(ctx.history, p, "value") for p in refs]
-        for idx, row in obs[obs["indicator_code"].isin(indicators)].iterrows():
-            new = row["value"]
-            if not _finite(new) or new == 0:
-                continue
-            key = (row["indicator_code"], _member(row["member_code"]))
-            for table in tables:
-                old = table.get(key)
-                if _finite(old) and old != 0:
-                    ratio = abs(new / old)
-                    if ratio >= SPIKE_FACTOR or ratio <= 1 / SPIKE_FACTOR:
-                        out[idx] = False
-        return out
+            return pd.Series(True, index=obs.index)
+        rows, keys = _rows_and_keys(obs, indicators)
+        new = _numbers(obs["value"].to_numpy()[rows])
+        breaks = np.zeros(len(rows), dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for ref in (_shift(ctx.period, -12), _shift(ctx.period, -1), _shift(ctx.period, 1)):
+                old = _history_lookup(ctx.history, ref, "value", keys)
+                ratio = np.abs(new / old)
+                # A zero or missing figure on either side has no ratio; NaN compares False.
+                usable = (new != 0) & (old != 0) & np.isfinite(new) & np.isfinite(old)
+                breaks |= usable & ((ratio >= SPIKE_FACTOR) | (ratio <= 1 / SPIKE_FACTOR))
+        return _holds(obs.index, rows, breaks)
 
     return derived("history.no_spikes", fn,
                    "Số liệu không gấp 100 lần hoặc bằng 1/100 cùng kỳ năm trước hay tháng liền kề",
@@ -162,18 +160,6 @@ def _member(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _finite(value) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _tolerance(reference: float) -> float:
-    # Figures are written with one decimal in their file unit; allow float noise, never a real drop.
-    return max(abs(reference) * 1e-9, 1e-6)
-
-
 def _shift(period: str, months: int) -> str:
     y, m = int(period[:4]), int(period[5:7])
     index = y * 12 + (m - 1) + months
@@ -184,6 +170,35 @@ def _previous_month(period: str) -> str:
     return _shift(period, -1)
 
 
-def _history_values(history: pd.DataFrame, period: str, field: str) -> dict:
-    rows = history[history["period"] == period]
-    return {(r["indicator_code"], _member(r["member_code"])): r[field] for _, r in rows.iterrows()}
+def _rows_and_keys(obs: pd.DataFrame, indicators: list[str]) -> tuple[np.ndarray, list[tuple]]:
+    """Positions of the observations of `indicators`, and their (indicator, member) history keys."""
+    rows = np.flatnonzero(obs["indicator_code"].isin(indicators).to_numpy())
+    codes = obs["indicator_code"].to_numpy()[rows]
+    members = obs["member_code"].to_numpy()[rows]
+    return rows, list(zip(codes.tolist(), map(_member, members.tolist()), strict=True))
+
+
+def _history_lookup(history: pd.DataFrame, period: str, field: str, keys: list[tuple]) -> np.ndarray:
+    """The history's `field` in `period` for each (indicator, member) key, as floats (NaN where the
+    warehouse has none, or no finite number). A key held twice keeps its last row, as the warehouse
+    lists the newer load last."""
+    rows = np.flatnonzero((history["period"] == period).to_numpy())
+    if not len(rows):
+        return np.full(len(keys), np.nan)
+    codes = history["indicator_code"].to_numpy()[rows].tolist()
+    members = map(_member, history["member_code"].to_numpy()[rows].tolist())
+    values = _numbers(history[field].to_numpy()[rows])
+    table = dict(zip(zip(codes, members, strict=True), values.tolist(), strict=True))
+    return np.array([table.get(k, np.nan) for k in keys], dtype=float)
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """Figures as floats; NaN for an empty cell or anything that is not a number."""
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _holds(index: pd.Index, rows: np.ndarray, breaks: np.ndarray) -> pd.Series:
+    """True for every row but the `rows` whose `breaks` is set."""
+    out = np.ones(len(index), dtype=bool)
+    out[rows[breaks]] = False
+    return pd.Series(out, index=index)

@@ -7,6 +7,7 @@ campaign's screened count never decreases within a year.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from expectations.checks import (
@@ -45,20 +46,20 @@ def _score_within_maximum(ctx: DeliveryContext) -> pd.Series:
 
 def _removed_within_screened(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    out = pd.Series(True, index=rec.index)
+    holds = np.ones(len(rec), dtype=bool)
     if "item_code" not in rec.columns or "ket_qua" not in rec.columns:
-        return out
-    form = rec[rec["table"] == "mau_2a"]
-    by_item = {str(k): v for k, v in zip(form["item_code"], pd.to_numeric(form["ket_qua"], errors="coerce"),
-                                         strict=False)}
-    screened = by_item.get("so_da_so_tuyen")
-    removed_rows = form[form["item_code"].astype(str).isin(["so_loai_ra", "so_du_dieu_kien"])]
-    if screened is not None and pd.notna(screened):
-        for idx, row in removed_rows.iterrows():
-            value = pd.to_numeric(row["ket_qua"], errors="coerce")
-            if pd.notna(value) and value > screened:
-                out[idx] = False
-    return out
+        return pd.Series(holds, index=rec.index)
+    form = (rec["table"] == "mau_2a").to_numpy()
+    items = rec["item_code"].astype(str).to_numpy()
+    counts = pd.to_numeric(rec["ket_qua"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    # The form's last "screened" line is the one that counts (a repeated item overrides the earlier).
+    screened_rows = np.flatnonzero(form & (items == "so_da_so_tuyen"))
+    if len(screened_rows):
+        screened = counts[screened_rows[-1]]
+        checked = form & np.isin(items, ["so_loai_ra", "so_du_dieu_kien"])
+        # An empty screened count or cell compares False: nothing to hold it against.
+        holds[checked & (counts > screened)] = False
+    return pd.Series(holds, index=rec.index)
 
 
 def checks() -> list[Check]:

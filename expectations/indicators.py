@@ -7,6 +7,7 @@ not negative; ANTT says `Giữ vững` or `Không giữ vững`. History: no 100
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from expectations.checks import (
@@ -33,22 +34,20 @@ NON_NEGATIVE = ["TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV", "TNBQ", "LUOT
 
 def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    out = pd.Series(True, index=rec.index)
-    codes = rec["ma_chi_tieu"].astype(str)
+    codes = rec["ma_chi_tieu"].astype(str).to_numpy()
+    holds = np.ones(len(rec), dtype=bool)
     for parent, children in PARTS.items():
-        parent_rows = rec[codes == parent]
-        child_rows = rec[codes.isin(children)]
-        if parent_rows.empty or child_rows.empty:
+        parents = codes == parent
+        parts = np.isin(codes, children)
+        if not parents.any() or not parts.any():
             continue
-        for idx, row in parent_rows.iterrows():
-            for month in MONTHS:
-                value = pd.to_numeric(pd.Series([row[month]]), errors="coerce").iloc[0]
-                if pd.isna(value):
-                    continue
-                total = pd.to_numeric(child_rows[month], errors="coerce").fillna(0).sum()
-                if abs(value - total) > ROUNDING * len(children) + 1e-9:
-                    out[idx] = False
-    return out
+        for month in MONTHS:
+            values = pd.to_numeric(rec[month], errors="coerce")
+            total = values[parts].fillna(0).sum()
+            # A month the parent leaves empty is not compared (NaN compares False).
+            gap = np.abs(values.to_numpy(dtype=float, na_value=np.nan) - total)
+            holds[parents & (gap > ROUNDING * len(children) + 1e-9)] = False
+    return pd.Series(holds, index=rec.index)
 
 
 def checks() -> list[Check]:

@@ -7,6 +7,7 @@ History: year to date never decreases within a year; no 100× jumps.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from expectations.checks import (
@@ -33,26 +34,23 @@ ROUNDING_VND = 50_000.0
 
 def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    out = pd.Series(True, index=rec.index)
-    codes = rec["member_code"].astype(str)
-    for idx, row in rec.iterrows():
-        code = str(row["member_code"])
-        if code == "TONG":
-            children = rec[codes == "I"]
-        elif code == "I":
-            children = rec[rec["parent_code"].astype(str) == "I"]
-        else:
+    codes = rec["member_code"].astype(str).to_numpy()
+    holds = np.ones(len(rec), dtype=bool)
+    # TỔNG sums section I; section I sums the rows whose parent is I. Each parent's children are the
+    # same whichever row carries the parent's code, so each total is summed once.
+    for parent, children in (("TONG", codes == "I"), ("I", (rec["parent_code"].astype(str) == "I").to_numpy())):
+        parents = codes == parent
+        if not parents.any() or not children.any():
             continue
-        if children.empty:
-            continue
-        tolerance = ROUNDING_VND * max(len(children), 1) + 1.0
+        tolerance = ROUNDING_VND * children.sum() + 1.0
         for col in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd"):
-            if col not in rec.columns or pd.isna(row[col]):
+            if col not in rec.columns:
                 continue
-            total = pd.to_numeric(children[col], errors="coerce").fillna(0).sum()
-            if abs(float(row[col]) - total) > tolerance:
-                out[idx] = False
-    return out
+            values = pd.to_numeric(rec[col], errors="coerce")
+            total = values[children].fillna(0).sum()
+            # A parent cell left empty is not compared (NaN compares False).
+            holds[parents & (np.abs(values.to_numpy(dtype=float, na_value=np.nan) - total) > tolerance)] = False
+    return pd.Series(holds, index=rec.index)
 
 
 def _month_within_ytd(ctx: DeliveryContext) -> pd.Series:
