@@ -32,7 +32,7 @@ demo: setup
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
 test: setup
 	@mkdir -p "$(PREFECT_HOME)"
-	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q
+	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q --durations=20
 
 ## bench: pipeline vs baseline side by side (bench/README.md; hours: a 114-ward city, 1 M dossiers, 3,321 units)
 # Needs the PostgreSQL server (THIDUA_BENCH_PG_URL); inputs are cached under data/bench/.

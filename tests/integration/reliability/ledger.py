@@ -21,11 +21,13 @@ COUNTERS: Counter = Counter()
 MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found")
 
 
-def record(*, rows_lost: int = 0, half_loaded_batches: int = 0, duplicate_loads: int = 0,
-           secrets_found: int = 0) -> None:
-    """Add what a test measured (zeros count too: they make the counter appear in the summary)."""
+def record(*, rows_lost: int | None = None, half_loaded_batches: int | None = None,
+           duplicate_loads: int | None = None, secrets_found: int | None = None) -> None:
+    """Add what a test measured; each counter given (zero included) counts one check of that kind."""
     for name, value in (("rows_lost", rows_lost), ("half_loaded_batches", half_loaded_batches),
                         ("duplicate_loads", duplicate_loads), ("secrets_found", secrets_found)):
+        if value is None:
+            continue
         COUNTERS[name] += int(value)
         COUNTERS[f"{name}_checks"] += 1
 
