@@ -10,7 +10,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup demo test lint lock clean serve deploy worker audit bench bench-quick
+.PHONY: setup demo test lint lock clean serve deploy worker audit bench bench-medium bench-quick
 
 setup: $(STAMP)
 
@@ -39,6 +39,12 @@ test: setup
 bench: setup
 	@mkdir -p "$(PREFECT_HOME)"
 	$(PY) -m bench.run
+	$(PY) -m bench.report
+
+## bench-medium: the 114-ward city for a quarter, 1 M dossiers, a 600-unit nation slice (~30 min here)
+bench-medium: setup
+	@mkdir -p "$(PREFECT_HOME)"
+	$(PY) -m bench.run --size medium
 	$(PY) -m bench.report
 
 ## bench-quick: the same at toy sizes (5 wards x 2 months, 50k dossiers, 200 units) as a smoke check

@@ -35,10 +35,10 @@ def _met(flag) -> str:
 
 
 def load_results(folder: Path = RESULTS) -> dict[str, dict]:
-    """{measurement: result}, the full-size file when there is one, else the quick one."""
+    """{measurement: result}: the full-size file when there is one, else the medium one, else the quick one."""
     out = {}
     for name in ORDER:
-        for suffix in ("", "-quick"):
+        for suffix in ("", "-medium", "-quick"):
             path = folder / f"{name}{suffix}.json"
             if path.exists():
                 out[name] = json.loads(path.read_text(encoding="utf-8"))
@@ -47,7 +47,7 @@ def load_results(folder: Path = RESULTS) -> dict[str, dict]:
 
 
 def _rows(name: str, res: dict) -> list[str]:
-    tag = " (quick)" if res.get("size") == "quick" else ""
+    tag = f" ({res['size']})" if res.get("size") in ("quick", "medium") else ""
     title = res["title"] + tag
     target = res.get("target") or {}
     rows = []
@@ -105,7 +105,7 @@ def cluster_plan(nation: dict | None, units: int = 3321, cores_per_node: int = 2
     eff = {w: r["speedup"] / w for w, r in runs.items()}
     e2 = eff.get(2, 1.0)
     lines = [f"Measured ({nation['units']:,} units, {nation['chunk_units']} per chunk, "
-             f"{'quick size' if nation.get('size') == 'quick' else 'full size'}): one worker spends "
+             f"{nation.get('size', 'full')} size): one worker spends "
              f"**{per_unit:.2f} s per unit** inside the chunk runs (all five sources, validation, bulk load, "
              f"judging); the rest of the wall time ({overhead:,.0f} s) is the parent's catalogue load, the "
              f"fan-out and the workers' pick-up. Parallel efficiency: "

@@ -33,6 +33,11 @@ ENGINES = ("sqlite", "postgresql")
 FULL = {"ward_periods": ("2025-01", "2025-10"), "city_units": 114, "city_periods": ("2025-01", "2025-12"),
         "flat_months": (3, 6, 12), "dossiers": 1_000_000, "nation_units": 3321, "nation_period": "2025-10",
         "workers": (1, 2, 4)}
+# A size that fits one working session on this 2-core machine (~30 min): the whole city for a quarter, the full
+# 1 M dossiers, a 600-unit slice of the nation. The full size is the issue's; medium results say so in the table.
+MEDIUM = {"ward_periods": ("2025-01", "2025-10"), "city_units": 114, "city_periods": ("2025-01", "2025-03"),
+          "flat_months": (1, 2, 3), "dossiers": 1_000_000, "nation_units": 600, "nation_period": "2025-10",
+          "workers": (1, 2, 4)}
 QUICK = {"ward_periods": ("2025-08", "2025-10"), "city_units": 5, "city_periods": ("2025-01", "2025-02"),
          "flat_months": (1, 2), "dossiers": 50_000, "nation_units": 200, "nation_period": "2025-10",
          "workers": (1, 2)}
@@ -239,12 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (or the parts named by --only) and write bench/results/*.json."""
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (5-unit city, 2 months, 50k dossiers)")
+    ap.add_argument("--size", choices=("quick", "medium", "full"), default=None,
+                    help="quick (= --quick), medium (114-unit city for a quarter, 1 M dossiers, 600-unit nation) "
+                         "or full (the issue's sizes; the default)")
     ap.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these measurements")
     ap.add_argument("--ephemeral", action="store_true",
                     help="let each pipeline process start Prefect's temporary server (no shared server)")
     ap.add_argument("--engines", nargs="*", choices=ENGINES, default=list(ENGINES))
     args = ap.parse_args(argv)
-    size = QUICK if args.quick else FULL
+    size_name = "quick" if args.quick else (args.size or "full")
+    size = {"quick": QUICK, "medium": MEDIUM, "full": FULL}[size_name]
     names = args.only or list(BENCHES)
     info = machine()
     quiet_before = not others_testing()
@@ -257,13 +266,13 @@ def main(argv: list[str] | None = None) -> int:
             prefect_env = server.env
         for name in names:
             started = dt.datetime.now(dt.UTC)
-            print(f"[bench] {name} ({'quick' if args.quick else 'full'}) …", flush=True)
+            print(f"[bench] {name} ({size_name}) …", flush=True)
             result = BENCHES[name](size, prefect_env, engines=args.engines)
-            result.update(name=name, size="quick" if args.quick else "full", started_at=started.isoformat(),
+            result.update(name=name, size=size_name, started_at=started.isoformat(),
                           finished_at=dt.datetime.now(dt.UTC).isoformat(), machine=info,
                           quiet_machine=quiet_before and not others_testing(),
                           prefect="ephemeral" if args.ephemeral else "server on PostgreSQL (loopback)")
-            suffix = "-quick" if args.quick else ""
+            suffix = "" if size_name == "full" else f"-{size_name}"
             path = write_result(name + suffix, result)
             for run in result.get("runs", []):
                 print(f"[bench]   {run.get('engine', '')}: ratio {run.get('ratio', float('nan')):.2f} "
