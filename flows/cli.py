@@ -22,6 +22,11 @@ import typer
 
 from flows.periods import PeriodError, check_period, periods_between
 
+# Without PREFECT_API_URL the CLI runs flows against Prefect's temporary local server. Its default start-up
+# wait (20 s) is too short on a busy 2-core machine (a city backfill beside other jobs timed out); two
+# minutes is still a clear failure when the server really cannot start. An operator's value wins.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="thidua: monthly emulation-target integration for a ward.")
 db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Warehouse administration.")

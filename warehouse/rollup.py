@@ -250,6 +250,7 @@ def ensure_city_plan(engine: Engine, city_code: str, plan_year: int, ward_codes:
         raise RollupError(f"no ward of unit {city_code} has a plan for {plan_year}: load the wards' catalogues first")
     targets = read_targets(engine, plan_year, template["unit_code"])
     targets = targets[targets["plan_id"] == template["plan_id"]]
+    targets = _summed_total_bounds(targets, read_targets(engine, plan_year, list(ward_codes)), len(ward_codes))
     city = _unit(engine, city_code)
     plan = {"plan_code": city_plan_code(city_code, plan_year), "unit_code": str(city_code), "year": int(plan_year),
             "title_vi": f"Tổng hợp kết quả thực hiện các chỉ tiêu thi đua năm {plan_year} của các phường "
@@ -261,6 +262,25 @@ def ensure_city_plan(engine: Engine, city_code: str, plan_year: int, ward_codes:
                           sha256=template["catalogue_sha256"])
     plan_id = load_catalogue(engine, catalogue)
     return plan_id, read_targets(engine, plan_year, city_code)
+
+
+def _summed_total_bounds(targets: pd.DataFrame, ward_targets: pd.DataFrame, n_wards: int) -> pd.DataFrame:
+    """A ``total`` target (visits: "at least 100,000 a year") is a count per ward: the city's bound is the
+    sum of its wards' bounds, since the roll-up sums their counts. Rates, growth, items and assessments keep
+    the template's bound (a rate of summed numerators is judged against the same percentage). When some
+    ward's plan lacks the target, the sum would understate the bound: the template's is kept."""
+    out = targets.copy()
+    for i, rec in out.iterrows():
+        if (rec["measure"] or {}).get("kind") != "total":
+            continue
+        same = ward_targets[ward_targets["target_code"] == rec["target_code"]]
+        if same["plan_id"].nunique() != n_wards:
+            continue
+        for column in ("bound_low", "bound_high"):
+            values = pd.to_numeric(same[column], errors="coerce")
+            if values.notna().all():
+                out.at[i, column] = float(values.sum())
+    return out
 
 
 def _city_inputs(evaluations: pd.DataFrame, ward_obs: pd.DataFrame) -> list[list[dict]]:

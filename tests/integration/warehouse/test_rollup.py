@@ -90,7 +90,8 @@ def module_url(request, tmp_path_factory, pg_server_url):
 def engine(module_url, tmp_path_factory):
     db.upgrade(module_url)
     engine = db.make_engine(module_url)
-    catalogue.load_catalogue(engine, _ward_plan(W1))
+    for ward in (W1, W2, W3):  # every ward has its plan: a count target's city bound is their sum
+        catalogue.load_catalogue(engine, _ward_plan(ward))
     path = tmp_path_factory.mktemp("units") / "units.yaml"
     path.write_text(UNITS, encoding="utf-8")
     load_units(engine, read_units(path))
@@ -124,9 +125,10 @@ def test_all_schools_over_all_public_schools_and_a_partial_rollup_says_so(city):
     assert city.loc["CT04", "wards_missing"] == [] and city.loc["CT04", "wards_reporting"] == 3
 
 
-def test_counts_are_summed(city):
-    row = city.loc["CT09"]  # 40.000 + 35.000 + 30.000 = 105.000 visits >= 100.000
-    assert row["value"] == 105000 and row["status"] == "met"
+def test_counts_and_their_bounds_are_summed(city):
+    # visits 40.000 + 35.000 + 30.000 = 105.000 against the three wards' bounds 3 x 100.000 = 300.000
+    row = city.loc["CT09"]
+    assert row["value"] == 105000 and row["bound_low"] == 300000 and row["status"] == "not_met"
 
 
 def test_growth_of_summed_amounts(city):
