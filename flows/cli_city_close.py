@@ -14,10 +14,8 @@ import typer
 from flows.cli import EXIT_SOURCES_NEED_ATTENTION, friendly
 from flows.cli_city import city_app
 from flows.periods import check_period
-
-# Vietnamese words for the source states, where people read.
-STATUS_VI = {"loaded": "đã nạp", "replaced": "nạp thay thế", "unchanged": "không đổi", "missing": "chưa có",
-             "quarantined": "cách ly", "failed": "lỗi"}
+from flows.presentation import SOURCE_STATUS_VI as STATUS_VI
+from flows.presentation import count_vi
 
 
 def month_lines(summary: dict) -> tuple[str, list[str]]:
@@ -27,10 +25,9 @@ def month_lines(summary: dict) -> tuple[str, list[str]]:
     for by_source in summary["sources"].values():
         for source, status in by_source.items():
             per_source.setdefault(source, Counter())[status] += 1
-    parts = [f"{source}: " + ", ".join(f"{n:,}".replace(",", ".") + f" {STATUS_VI.get(s, s)}"
-                                       for s, n in sorted(counts.items()))
+    parts = [f"{source}: " + ", ".join(f"{count_vi(n)} {STATUS_VI.get(s, s)}" for s, n in sorted(counts.items()))
              for source, counts in per_source.items()]
-    head = f"{month}/{year}: {len(summary['sources']):,} phường".replace(",", ".") + "; " + "; ".join(parts)
+    head = f"{month}/{year}: {count_vi(len(summary['sources']))} phường; " + "; ".join(parts)
     problems = [f"  {p['unit_code']} {p['source_code']} {STATUS_VI.get(p['status'], p['status'])}: {p['message']}"
                 for p in summary["problems"]]
     return head, problems

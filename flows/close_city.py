@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -64,6 +64,7 @@ from flows.fan_out import run_deployment_wait
 from flows.locks import close_lock
 from flows.monthly_close import SourceOutcome, _nothing_new, _reject_unreadable, alert_failed_run, previous_period
 from flows.periods import periods_between
+from flows.presentation import SOURCE_STATUS_VI, count_vi
 from flows.settings import Settings, get_settings
 from warehouse import alerts as wh_alerts
 from warehouse import attainment as wh_attainment
@@ -417,17 +418,29 @@ def _close_period(settings: Settings, city: dict, period: str, unit_codes: list[
     """Close one period for the wards, chunk by chunk (nothing of a chunk is kept but its statuses)."""
     sources: dict[str, dict[str, SourceOutcome]] = {}
     attainment: dict[str, dict[str, str]] = {}
-    for chunk in chunked(unit_codes, settings.chunk_units):
+    chunks = chunked(unit_codes, settings.chunk_units)
+    for number, chunk in enumerate(chunks, start=1):
         outcomes: dict[str, dict[str, SourceOutcome]] = {u: {} for u in chunk}
         for source in tasks.ALL_SOURCES:
             read = read_city_source(settings, source, period, chunk)
             for unit, outcome in ingest_city_source(settings, source, period, read, today).items():
                 outcomes[unit][source] = outcome
             del read
+            _log_progress(period, number, len(chunks), source, [o[source] for o in outcomes.values() if source in o])
         statuses = {u: {s: o.status for s, o in by_source.items()} for u, by_source in outcomes.items()}
         attainment.update(judge_city_chunk(settings, city["plans"], period, statuses, today))
         sources.update(outcomes)
     return {"period": period, "unit_codes": list(unit_codes), "sources": sources, "attainment": attainment}
+
+
+def _log_progress(period: str, number: int, chunks: int, source: str, outcomes: list[SourceOutcome]) -> None:
+    """One log line per (chunk, source), so a long city or nation close shows where it is."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    states = ", ".join(f"{count_vi(n)} {SOURCE_STATUS_VI.get(s, s)}" for s, n in sorted(counts.items()))
+    get_run_logger().info("%s/%s, nhóm %d/%d, %s: %s phường; %s", period[5:], period[:4], number, chunks, source,
+                          count_vi(len(outcomes)), states)
 
 
 def _units(city: dict, unit_codes: list[str] | None) -> list[str]:

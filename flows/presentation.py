@@ -14,6 +14,16 @@ import pandas as pd
 # One vocabulary for every place people read results: the reports package owns it.
 from reports.vn import OUTLOOK_VI, STATUS_VI, format_number, missing, neutralise_formula, outlook_label  # noqa: F401
 
+# Vietnamese words for a source's state in a close (SourceOutcome.status), where people read.
+SOURCE_STATUS_VI = {"loaded": "đã nạp", "replaced": "nạp thay thế", "unchanged": "không đổi", "missing": "chưa có",
+                    "quarantined": "cách ly", "failed": "lỗi"}
+
+
+def count_vi(n: int) -> str:
+    """A count with Vietnamese thousands dots: 3.321."""
+    return f"{n:,}".replace(",", ".")
+
+
 COMPARISON_VI = {
     "band": "từ {low} đến {high}",
     "at_least": "≥ {low}",

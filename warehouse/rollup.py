@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import json
 
 import pandas as pd
@@ -259,7 +260,10 @@ def ensure_city_plan(engine: Engine, city_code: str, plan_year: int, ward_codes:
             "settings": {"rollup_of": str(city_code), "template_plan_code": template["plan_code"]}}
     catalogue = Catalogue(plan=plan, targets=targets.reindex(columns=TARGET_COLUMNS),
                           units=pd.DataFrame(columns=UNIT_COLUMNS), sources=pd.DataFrame(columns=SOURCE_COLUMNS),
-                          sha256=template["catalogue_sha256"])
+                          # Its own fingerprint: sharing the template file's would make that file look like
+                          # the city's plan to a city close (`catalogue.loaded_plans` is keyed by it).
+                          sha256=hashlib.sha256(f"rollup:{city_code}:{template['catalogue_sha256']}"
+                                                .encode()).hexdigest())
     plan_id = load_catalogue(engine, catalogue)
     return plan_id, read_targets(engine, plan_year, city_code)
 

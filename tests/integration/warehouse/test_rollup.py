@@ -217,3 +217,12 @@ def test_league_table_counts_scores_and_shared_ranks(engine):
     first = table.iloc[0]
     assert (first["met"], first["exceeded"], first["no_data"], first["targets"]) == (2, 1, 1, 4)
     assert list(table["population"]) == [POP[W1], POP[W2], POP[W3]]
+
+
+def test_the_city_plan_never_passes_for_a_ward_catalogue_file(engine, city):
+    # a city close recognises an already-loaded plan file by its SHA-256: the roll-up plan, copied from the
+    # template ward's plan, must not carry that file's fingerprint (else the file reads as the city's plan)
+    plans = catalogue.loaded_plans(engine)
+    template_sha = _ward_plan(W1).sha256
+    assert plans[template_sha]["unit_code"] != "31"
+    assert [p["unit_code"] for p in plans.values()].count("31") == 1
