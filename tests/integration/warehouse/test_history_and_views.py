@@ -16,14 +16,6 @@ UTC = dt.UTC
 
 
 @pytest.fixture()
-def engine(warehouse_url):
-    db.upgrade(warehouse_url)
-    engine = db.make_engine(warehouse_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
 def plan_id(engine, catalogue_path):
     return catalogue.load_catalogue(engine, catalogue.read_catalogue(catalogue_path))
 
