@@ -177,9 +177,8 @@ def _fetch_one(settings: Settings, unit_code: str, period: str):
         return ApiFailure(f"source unreachable after retries: {exc}",
                           f"Không kết nối được nguồn {source} kỳ {period} sau nhiều lần thử: {exc}",
                           f"Source {source} {period} cannot be reached after retries: {exc}")
-    if isinstance(got, tasks.Rejection):  # the API refused us: nobody gets data until someone acts
-        return ApiFailure(got.message, f"Nguồn {source} kỳ {period} từ chối yêu cầu: {got.message}",
-                          f"Source {source} {period} refused the request: {got.message}")
+    if isinstance(got, tasks.Rejection):  # the API refused us or broke its contract: someone must act
+        return ApiFailure(got.message, *tasks.api_rejection_summary(source, period, got))
     return got
 
 

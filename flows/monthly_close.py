@@ -95,11 +95,11 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
     if isinstance(delivery, tasks.Rejection):
         if not delivery.is_bad_input:
             alert = None
-            if path is None:  # the API refused us (401/403/4xx): nobody gets data until someone acts
+            if path is None:  # the API refused us (401/403/4xx) or broke its contract: someone must act
+                summary_vi, summary_en = tasks.api_rejection_summary(source_code, period, delivery)
                 alert = tasks.raise_alert(
                     settings, kind="source_unreachable", source_code=source_code, unit_code=unit_code,
-                    period=period, summary_vi=f"Nguồn {source_code} kỳ {period} từ chối yêu cầu: {delivery.message}",
-                    summary_en=f"Source {source_code} {period} refused the request: {delivery.message}")
+                    period=period, summary_vi=summary_vi, summary_en=summary_en)
             return SourceOutcome(source_code, "failed", message=delivery.message, alert=alert)
         return _reject_unreadable(settings, source_code, unit_code, period, path, delivery.message, from_inbox)
     if current and current["status"] == "loaded" and current["fingerprint"] == delivery.fingerprint:

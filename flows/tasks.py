@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 import connectors
 import expectations
 from alerts import AlertMessage, send_all
-from connectors.errors import BadInputError, FatalSourceError, RetriableSourceError
+from connectors.errors import BadInputError, FatalSourceError, RetriableSourceError, SchemaDriftError
 from warehouse import alerts as wh_alerts
 from warehouse import attainment as wh_attainment
 from warehouse import catalogue as wh_catalogue
@@ -66,10 +66,22 @@ class Rejection:
     message: str
     is_bad_input: bool
     path: Path | None = None
+    # the source answered, but not as its contract says (an API page lacking a field): not a refusal
+    is_malformed: bool = False
 
 
 def _reject(exc: FatalSourceError, path: Path | None = None) -> Rejection:
-    return Rejection(str(exc), isinstance(exc, BadInputError), path)
+    return Rejection(str(exc), isinstance(exc, BadInputError), path,
+                     is_malformed=isinstance(exc, SchemaDriftError) and not isinstance(exc, BadInputError))
+
+
+def api_rejection_summary(source_code: str, period: str, rejection: Rejection) -> tuple[str, str]:
+    """The alert's words (Vietnamese, English) for an API that refused us or answered out of contract."""
+    if rejection.is_malformed:
+        return (f"Nguồn {source_code} kỳ {period} trả về dữ liệu sai cấu trúc, không nạp: {rejection.message}",
+                f"Source {source_code} {period} answered out of its contract; nothing loaded: {rejection.message}")
+    return (f"Nguồn {source_code} kỳ {period} từ chối yêu cầu: {rejection.message}",
+            f"Source {source_code} {period} refused the request: {rejection.message}")
 
 
 def _retry_only_retriable(task, task_run, state) -> bool:

@@ -439,6 +439,9 @@ def test_an_api_page_with_a_missing_field_loads_nothing_and_alerts_once(world, t
         assert active_rows(world, "public_service", unit, PERIOD) == 0
         sent = alerts_for(world, unit)
         assert len(sent) == 1 and sent[0]["source_code"] == "public_service"
+        # an answer out of contract is not a refusal: the alert says which it is
+        assert "out of its contract" in sent[0]["summary_en"] and "sai cấu trúc" in sent[0]["summary_vi"]
+        assert "refused" not in sent[0]["summary_en"]
         ingest_delivery(settings, "public_service", unit, PERIOD)
         assert len(alerts_for(world, unit)) == 1
     finally:
