@@ -329,8 +329,9 @@ def evaluate_city(engine: Engine, city_code: str, period: str, plan_year: int | 
     wards = city_wards(engine, city_code, period)
     codes = [str(c) for c in wards["unit_code"]]
     plan_id, targets = ensure_city_plan(engine, city_code, year, codes)
-    frames = [read_observations(engine, code, [year - 1, year]) for code in codes]
-    ward_obs = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+    # One query for all the wards (read_observations takes a list), not one per ward: 114 round trips
+    # for a city, 3,321 for a nation. Back-cast rows of a ward carry its code, so the filter still holds.
+    ward_obs = read_observations(engine, codes, [year - 1, year])
     ward_obs = ward_obs[ward_obs["unit_code"].astype(str).isin(codes)]
     populations = {str(c): p for c, p in zip(wards["unit_code"], wards["population"], strict=True)
                    if p is not None and not pd.isna(p)}

@@ -463,21 +463,20 @@ def merge_backcast(own: pd.DataFrame, backcast: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_backcast(engine: Engine, observations: pd.DataFrame, unit_code, years,
-                 read: Callable[[Engine, str, list], pd.DataFrame]) -> pd.DataFrame:
+                 read: Callable[[Engine, list[str], list], pd.DataFrame]) -> pd.DataFrame:
     """``observations`` of ``unit_code`` (a code, or a list of codes) plus, for each unit that has
     predecessors in the crosswalk, the back-cast figures of the months before it existed that it has
     no figure of itself.
 
     Without crosswalk rows the frame is returned as it is (the single-ward path is unchanged).
-    ``read`` reads one unit's observations (``warehouse.attainment.read_observations``, passed in so
+    ``read`` reads units' observations (``warehouse.attainment.read_observations``, passed in so
     that a predecessor that itself had predecessors is back-cast too).
     """
     codes = [str(c) for c in unit_code] if isinstance(unit_code, list | tuple) else [str(unit_code)]
     crosswalk = read_crosswalk(engine, codes)
     if crosswalk.empty:
         return observations
-    frames = [read(engine, code, years) for code in sorted(set(crosswalk["predecessor_code"]))]
-    predecessors = pd.concat([f for f in frames if not f.empty] or [frames[0]], ignore_index=True)
+    predecessors = read(engine, sorted(set(crosswalk["predecessor_code"])), years)  # one query for them all
     merged = observations
     for successor in sorted(set(crosswalk["successor_code"])):
         own = merged["unit_code"].astype(str) == successor
