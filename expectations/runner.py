@@ -142,6 +142,12 @@ def _gx_context():
         # context); quiet them afterwards so operators see only warnings.
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX fingerprints every in-memory batch under 1 GB by hashing all of its cells, twice per run
+        # (the batch and the validator's copy), for a `pandas_data_fingerprint` marker nothing here reads.
+        # On a 1 M-record export that is ~5 s of a ~10 s validation; a threshold of 0 turns it off.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = ctx.data_sources.add_pandas("thidua")
@@ -416,18 +422,42 @@ def _long_column(parts: list[_RuleValues], expectation: str) -> pd.Series:
 def _batch(columns: dict[str, pd.Series]) -> pd.DataFrame:
     """The columns side by side; shorter ones padded with empty cells (GX ignores them)."""
     length = max(len(c) for c in columns.values())
-    return pd.DataFrame({name: c.reindex(range(length)) for name, c in columns.items()}, index=range(length))
+    return pd.DataFrame({name: c if len(c) == length else _padded(c, length) for name, c in columns.items()},
+                        index=range(length))
+
+
+def _padded(column: pd.Series, length: int) -> pd.Series:
+    """`column` followed by empty cells up to `length` (positional; reindex would hash the index)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        out = np.full(length, np.nan)
+    else:
+        out = np.full(length, None, dtype=object)
+    out[:len(column)] = column.to_numpy()
+    return pd.Series(out, index=range(length), dtype=out.dtype)  # object stays object (no string inference)
+
+
+# A rule family's long column is cut into at most this many lanes of equal length, side by side (see
+# _gx_validate): a dozen not-null markers over 1 M records make a 12 M-value column, and without lanes
+# every other column of the batch would be padded to that length.
+_MAX_LANES = 8
+
+
+def _lane_length(parts: list[_RuleValues], groups: dict[str, list[int]]) -> int:
+    totals = [sum(len(parts[n].values) for n in members) for members in groups.values()]
+    return max(1, max(len(p.values) for p in parts), -(-max(totals) // _MAX_LANES))
 
 
 def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | None, str]]:
     """Judge every rule's values with Great Expectations; ``{part: (failing value positions, count,
     exception)}`` for every part (a rule in one delivery) that failed.
 
-    Rules with the same expectation and arguments share ONE expectation over one long column (their
-    values one after the other; GX ignores empty cells, so a shorter column is padded with nothing), so a
-    run costs a few expectations whatever the number of rules and deliveries. A first run asks only
-    for success (BOOLEAN_ONLY); the expectations that failed run again for their unexpected row indexes.
-    An expectation that raised is run again per part, so the error is told only where it happens.
+    Rules with the same expectation and arguments (a family) share one long column, their values one
+    after the other, so a run costs a few expectations whatever the number of rules and deliveries. The
+    long column is laid out in lanes of equal length (the longest part, or a family's length / 8 when
+    that is longer), one expectation per lane; GX ignores empty cells, so a short lane is padded with
+    nothing. A first run asks only for success (BOOLEAN_ONLY); the lanes that failed run again for
+    their unexpected row indexes. An expectation that raised is run again per part, so the error is told
+    only where it happens.
     """
     if not parts:
         return {}
@@ -437,37 +467,49 @@ def _gx_validate(parts: list[_RuleValues]) -> dict[int, tuple[np.ndarray, int | 
         signature = _signature(part)
         groups.setdefault(signature, []).append(n)
         kwargs[signature] = part.kwargs
-    ordered = sorted(groups)
-    names = {signature: f"_g{i}" for i, signature in enumerate(ordered)}
-    expectations = {signature: (names[signature], parts[groups[signature][0]].expectation, signature)
-                    for signature in ordered}
-    batch = _batch({names[s]: _long_column([parts[n] for n in groups[s]], expectations[s][1]) for s in ordered})
-    length = len(batch)
-    by_column = {names[s]: s for s in ordered}
-    first = _gx_results(batch, tuple(expectations[s] for s in ordered), kwargs, _BOOLEAN_ONLY)
-    failed_signatures = [by_column[r.expectation_config.meta["column"]] for r in first if not r.success]
-    if not failed_signatures:
+    lane = _lane_length(parts, groups)
+    columns: dict[str, pd.Series] = {}
+    expectations: dict[str, tuple[str, str, str]] = {}
+    where: dict[str, tuple[str, int]] = {}  # lane column -> (family, first long position)
+    for i, signature in enumerate(sorted(groups)):
+        expectation = parts[groups[signature][0]].expectation
+        long = _long_column([parts[n] for n in groups[signature]], expectation)
+        for j, start in enumerate(range(0, max(len(long), 1), lane)):
+            name = f"_g{i}_{j}"
+            columns[name] = long.iloc[start:start + lane].reset_index(drop=True)
+            expectations[name] = (name, expectation, signature)
+            where[name] = (signature, start)
+    batch = _batch(columns)
+    first = _gx_results(batch, tuple(expectations.values()), kwargs, _BOOLEAN_ONLY)
+    failed_lanes = [r.expectation_config.meta["column"] for r in first if not r.success]
+    if not failed_lanes:
         return {}
-    out: dict[int, tuple[np.ndarray, int | None, str]] = {}
-    raised: list[int] = []
-    second = _gx_results(batch[[names[s] for s in failed_signatures]],
-                         tuple(expectations[s] for s in failed_signatures), kwargs, _INDEX_LIST)
+    second = _gx_results(batch[failed_lanes], tuple(expectations[c] for c in failed_lanes), kwargs, _INDEX_LIST)
+    raised: set[str] = set()
+    rows_by_family: dict[str, list[np.ndarray]] = {}
     for r in second:
         if r.success:
             continue
-        members = groups[by_column[r.expectation_config.meta["column"]]]
+        signature, start = where[r.expectation_config.meta["column"]]
         if _exception(r):
-            raised.extend(members)
+            raised.add(signature)
             continue
-        rows = _index_list(r, length)
+        rows_by_family.setdefault(signature, []).append(_index_list(r, len(batch)) + start)
+    out: dict[int, tuple[np.ndarray, int | None, str]] = {}
+    for signature, found in rows_by_family.items():
+        if signature in raised:
+            continue
+        members = groups[signature]
+        rows = np.sort(np.concatenate(found))
         ends = np.cumsum([len(parts[n].values) for n in members])
         owner = np.searchsorted(ends, rows, side="right")
         for k, n in enumerate(members):
             mine = rows[owner == k] - (ends[k] - len(parts[n].values))
             if len(mine):
                 out[n] = (mine, len(mine), "")
-    if raised:
-        out.update(_gx_validate_each([parts[n] for n in raised], raised))
+    numbers = [n for signature in sorted(raised) for n in groups[signature]]
+    if numbers:
+        out.update(_gx_validate_each([parts[n] for n in numbers], numbers))
     return out
 
 
