@@ -270,13 +270,15 @@ class UnitCrosswalk(Base):
 class Dossier(Base):
     """One one-stop dossier of a public_service load: codes, channel, dates, fee; never a person's data.
 
-    Loaded in bulk with its load (PostgreSQL COPY, SQLite executemany); deleted with it. Migration 0004.
+    Loaded in bulk with its load (PostgreSQL COPY, SQLite executemany), in the load's transaction.
+    Migration 0004; ``load_id`` names its load but is not a database foreign key (migration 0005: the
+    per-row check cost as much as the COPY; loads are superseded, never deleted).
     """
 
     __tablename__ = "dossiers"
     __table_args__ = (sa.Index("ix_dossiers_unit_period", "unit_code", "period"),)
 
-    load_id: Mapped[int] = mapped_column(sa.ForeignKey("loads.load_id", ondelete="CASCADE"), primary_key=True)
+    load_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)  # loads.load_id (see the docstring)
     dossier_code: Mapped[str] = mapped_column(Code, primary_key=True)
     unit_code: Mapped[str] = mapped_column(Code)
     period: Mapped[str] = mapped_column(sa.String(7))
