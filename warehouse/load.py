@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -88,10 +89,11 @@ def _text_column(values: pd.Series) -> pd.Series:
     return values.mask(values == "")
 
 
-def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_code: str,
-                         period: str) -> pd.DataFrame:
+def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_code: str | pd.Series,
+                         period: str | pd.Series) -> pd.DataFrame:
     """Observations ready for a bulk insert: ``load_id`` + OBSERVATION_COLUMNS, NaN for NULL, '' member
-    for unit-level figures; missing ``unit_code``/``period`` cells take the delivery's own.
+    for unit-level figures; missing ``unit_code``/``period`` cells take the delivery's own (a scalar, or
+    one per row for a stack of deliveries).
 
     Raises:
         LoadError: a required column is missing, an observation has no ``indicator_code``, a period is not
@@ -136,9 +138,10 @@ def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_c
     return out[["load_id", *OBSERVATION_COLUMNS]]
 
 
-def prepare_dossiers(dossiers: pd.DataFrame, load_id: int | None, unit_code: str, period: str) -> pd.DataFrame:
+def prepare_dossiers(dossiers: pd.DataFrame, load_id: int | None, unit_code: str | pd.Series,
+                     period: str | pd.Series) -> pd.DataFrame:
     """Dossier facts ready for a bulk insert: ``load_id`` + DOSSIER_COLUMNS (missing unit/period cells take
-    the delivery's own).
+    the delivery's own: a scalar, or one per row).
 
     Raises:
         LoadError: no ``dossier_code`` column, a dossier without a code, or a column the table lacks.
@@ -224,7 +227,7 @@ class DeliveryToLoad:
         observations: the canonical observations DataFrame (docs/contracts.md).
         validation: the expectation report's summary dict, stored in validation_results.
         dossiers: public_service only: the dossier facts (``connectors.public_service.dossier_facts``),
-            stored in ``dossiers`` with the load (and deleted with it).
+            stored in ``dossiers`` with the load.
     """
 
     source_code: str
@@ -282,6 +285,40 @@ def _prepared(position: int, delivery: DeliveryToLoad) -> tuple[pd.DataFrame, pd
     return observations, dossiers
 
 
+def _stacked(frames: list[pd.DataFrame], deliveries: list[DeliveryToLoad]) -> tuple[pd.DataFrame, pd.Series,
+                                                                                     pd.Series]:
+    """The frames one after the other, and each row's delivery unit and period (the defaults of its cells)."""
+    lengths = [len(f) for f in frames]
+    stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    units = pd.Series(np.repeat([d.unit_code for d in deliveries], lengths), index=stacked.index, dtype=object)
+    periods = pd.Series(np.repeat([d.period for d in deliveries], lengths), index=stacked.index, dtype=object)
+    return stacked, units, periods
+
+
+def _prepared_batch(deliveries: list[DeliveryToLoad], todo: list[int]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every delivery's observations (and dossiers) of `todo`, stacked and prepared ONCE, with each row's
+    position in `todo` as ``load_id`` (a placeholder until the loads exist). Preparing a city's 114 small
+    frames one by one cost more than the COPY of all of them. When the stack is refused, the deliveries are
+    prepared one by one, so the error names the delivery at fault (`_DeliveryFailed`)."""
+    chosen = [deliveries[p] for p in todo]
+    try:
+        obs, units, periods = _stacked([d.observations for d in chosen], chosen)
+        observations = prepare_observations(obs, None, units, periods)
+        observations["load_id"] = np.repeat(np.arange(len(todo)), [len(d.observations) for d in chosen])
+        with_dossiers = [k for k, d in enumerate(chosen) if d.dossiers is not None]
+        dossiers = None
+        if with_dossiers:
+            picked = [chosen[k] for k in with_dossiers]
+            frame, units, periods = _stacked([d.dossiers for d in picked], picked)
+            dossiers = prepare_dossiers(frame, None, units, periods)
+            dossiers["load_id"] = np.repeat(with_dossiers, [len(d.dossiers) for d in picked])
+    except LoadError:
+        for position in todo:
+            _prepared(position, deliveries[position])  # raises _DeliveryFailed for the first bad one
+        raise
+    return observations, dossiers
+
+
 def _write_batch(conn: Connection, deliveries: list[DeliveryToLoad], started_at: dt.datetime,
                  unchanged: set[int]) -> list[LoadResult]:
     """The body of load_deliveries' transaction; fills ``unchanged`` with the positions needing no write."""
@@ -298,7 +335,7 @@ def _write_batch(conn: Connection, deliveries: list[DeliveryToLoad], started_at:
             todo.append(position)
     if not todo:
         return [results[p] for p in range(len(deliveries))]
-    prepared = {p: _prepared(p, deliveries[p]) for p in todo}
+    observations, dossiers = _prepared_batch(deliveries, todo)
     replaced = {p: active[deliveries[p].key].load_id for p in todo if deliveries[p].key in active}
     if replaced:
         # Free the partial unique index (one `loaded` per key) before inserting the new loads.
@@ -308,14 +345,14 @@ def _write_batch(conn: Connection, deliveries: list[DeliveryToLoad], started_at:
         [dict(source_code=deliveries[p].source_code, unit_code=deliveries[p].unit_code, period=deliveries[p].period,
               fingerprint=deliveries[p].fingerprint, file_name=deliveries[p].file_name,
               flow_run_id=deliveries[p].flow_run_id, rows_read=deliveries[p].rows_read,
-              rows_loaded=len(prepared[p][0]), status="loaded", started_at=started_at) for p in todo],
+              rows_loaded=len(deliveries[p].observations), status="loaded", started_at=started_at) for p in todo],
     ).scalars().all()
     load_ids = dict(zip(todo, (int(i) for i in new_ids), strict=True))
-    for table, part in ((models.observations, 0), (models.dossiers, 1)):
-        frames = [prepared[p][part].assign(load_id=load_ids[p]) for p in todo if prepared[p][part] is not None]
-        frames = [f for f in frames if len(f)]
-        if frames:
-            bulk.insert_frame(conn, table, pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
+    ids = np.array([load_ids[p] for p in todo], dtype=np.int64)
+    for table, frame in ((models.observations, observations), (models.dossiers, dossiers)):
+        if frame is not None and len(frame):
+            frame["load_id"] = ids[frame["load_id"].to_numpy(dtype=np.int64)]  # placeholder -> the new load
+            bulk.insert_frame(conn, table, frame)
     validations = [_validation_row(load_ids[p], deliveries[p].validation) for p in todo
                    if deliveries[p].validation is not None]
     if validations:
@@ -326,7 +363,7 @@ def _write_batch(conn: Connection, deliveries: list[DeliveryToLoad], started_at:
                      .values(superseded_by_load_id=sa.bindparam("new_load_id")),
                      [{"old_load_id": old, "new_load_id": load_ids[p]} for p, old in replaced.items()])
     for p in todo:
-        results[p] = LoadResult(load_ids[p], "replaced" if p in replaced else "loaded", len(prepared[p][0]),
+        results[p] = LoadResult(load_ids[p], "replaced" if p in replaced else "loaded", len(deliveries[p].observations),
                                 replaced.get(p))
     return [results[p] for p in range(len(deliveries))]
 
