@@ -111,6 +111,7 @@ def pipeline_city(params: dict) -> dict:
     from flows.close_city import backfill_city
 
     periods = sorted(params["periods"])
+    by_month: list[dict] = []
 
     def run() -> None:
         for month in backfill_city(periods[0], periods[-1], params["units"]):
@@ -118,8 +119,11 @@ def pipeline_city(params: dict) -> dict:
                 bad = {s: v for s, v in statuses.items() if v not in ("loaded", "replaced", "unchanged")}
                 if bad:
                     raise RuntimeError(f"{unit} {month['period']}: {bad}")
+            by_month.append({"period": month["period"], "peak_mib": month["peak_memory_mib"]})
 
-    return _timed(params, run)  # rows: the harness counts the observations it compared
+    out = _timed(params, run)  # rows: the harness counts the observations it compared
+    out["peak_by_month"] = by_month  # the process's high-water mark as each month finished
+    return out
 
 
 def dossier_native(params: dict) -> dict:

@@ -49,7 +49,8 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -485,7 +486,11 @@ def backfill_city(start: str, end: str, unit_codes: list[str] | None = None) -> 
     """Close every month from `start` to `end` (``YYYY-MM``, inclusive) for the wards, oldest first.
 
     One flow run for the range, one period at a time: only each month's statuses are kept, so memory does
-    not grow with the number of months.
+    not grow with the number of months. Each month is logged when done, with its duration and the
+    process's peak memory so far (the operator sees whether a long backfill keeps its footprint).
+
+    Returns:
+        one `summarise_city` dict per month, plus ``finished_at`` (UTC, ISO) and ``peak_memory_mib``.
     """
     settings = get_settings()
     city = prepare_city(settings.warehouse_url, settings.catalogue_path, unit_codes)
@@ -493,8 +498,21 @@ def backfill_city(start: str, end: str, unit_codes: list[str] | None = None) -> 
     out = []
     with close_lock(lock_key(units)):
         for period in periods_between(start, end):
-            out.append(summarise_city(_close_period(settings, city, period, units, tasks.local_today())))
+            started = time.monotonic()
+            summary = summarise_city(_close_period(settings, city, period, units, tasks.local_today()))
+            summary.update(finished_at=datetime.now(UTC).isoformat(), peak_memory_mib=_peak_memory_mib())
+            get_run_logger().info("Đã khóa sổ %s/%s: %s phường, %s giây, bộ nhớ đỉnh %s MiB", period[5:],
+                                  period[:4], count_vi(len(units)), count_vi(round(time.monotonic() - started)),
+                                  count_vi(round(summary["peak_memory_mib"])))
+            out.append(summary)
     return out
+
+
+def _peak_memory_mib() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @flow(name="close-units-batched")

@@ -135,6 +135,10 @@ def test_city_close_writes_what_monthly_close_writes(prefect_harness, city, refe
     assert [s["period"] for s in summary] == PERIODS
     for month in summary:
         assert month["sources"] == {w: {s: "loaded" for s in SOURCES} for w in WARDS}, month
+    # each month says when it finished and the peak memory so far (a high-water mark: it never falls)
+    assert [s["finished_at"] for s in summary] == sorted(s["finished_at"] for s in summary)
+    peaks = [s["peak_memory_mib"] for s in summary]
+    assert peaks == sorted(peaks) and peaks[0] > 0
     pd.testing.assert_frame_equal(observations(warehouse_url), observations(reference), check_dtype=False)
     pd.testing.assert_frame_equal(attainment(warehouse_url), attainment(reference), check_dtype=False)
     pd.testing.assert_frame_equal(load_statuses(warehouse_url), load_statuses(reference), check_dtype=False)

@@ -520,8 +520,13 @@ def year_deliveries(samples_dir):
     return out
 
 
-def test_migration_0004_over_a_year_of_data_loses_no_row(warehouse_url, year_deliveries, catalogue_path):
+def test_migrations_0004_and_0005_over_a_year_of_data_lose_no_row(warehouse_url, year_deliveries, catalogue_path,
+                                                                   samples_dir):
     from alembic import command
+    from alembic.script import ScriptDirectory
+
+    import connectors
+    from connectors.public_service import dossier_facts
 
     from warehouse import attainment as wh_attainment
     from warehouse import catalogue as wh_catalogue
@@ -552,7 +557,9 @@ def test_migration_0004_over_a_year_of_data_loses_no_row(warehouse_url, year_del
         assert before["attainment_evaluations"] > 0
         assert "dossiers" not in before and "unit_crosswalk" not in before
 
-        wh_db.upgrade(warehouse_url)  # 0003 -> 0004 (head)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0004")
 
         tables = set(sa.inspect(engine).get_table_names())
         after = {t: count_rows(engine, t) for t in before}
@@ -563,6 +570,23 @@ def test_migration_0004_over_a_year_of_data_loses_no_row(warehouse_url, year_del
         assert len(wh_views.read_view(engine, "v_observations_lineage")) == expected_observations
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+
+        # December's dossiers stored at 0004, then 0005 (drops their foreign key; SQLite rebuilds the table)
+        export = samples_dir / "public_service" / "exports" / "ho-so-2025-12.csv"
+        records = connectors.SOURCES["public_service"].read(export)
+        wh_load.load_delivery(engine, source_code="public_service", unit_code=UNIT, period="2025-12",
+                              fingerprint="d" * 64, file_name=export.name, flow_run_id=None,
+                              rows_read=len(records), observations=year_deliveries[-1][-1], validation=None,
+                              dossiers=dossier_facts(records, UNIT, "2025-12"))
+        middle = {t: count_rows(engine, t) for t in tables if t != "alembic_version"}
+        assert middle["dossiers"] == records["ma_ho_so"].nunique() > 0
+        wh_db.upgrade(warehouse_url)  # 0004 -> head
+        final = {t: count_rows(engine, t) for t in middle}
+        assert final == middle
+        with engine.connect() as conn:
+            head = ScriptDirectory.from_config(wh_db.alembic_config(warehouse_url)).get_current_head()
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == head
+        after = {t: min(after[t], final[t]) for t in after}
     finally:
         engine.dispose()
     ledger.record(rows_lost=sum(max(0, before[t] - after[t]) for t in before))
