@@ -266,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ephemeral", action="store_true",
                     help="let each pipeline process start Prefect's temporary server (no shared server)")
     ap.add_argument("--engines", nargs="*", choices=ENGINES, default=list(ENGINES))
+    ap.add_argument("--workers", nargs="*", type=int, default=None,
+                    help="nation_month: the worker counts to measure (default 1 2 4; 1 and 2 give the target)")
     ap.add_argument("--no-profile", action="store_true",
                     help="skip the profiled re-run of a pipeline that misses its target (saves one run each)")
     args = ap.parse_args(argv)
     size_name = "quick" if args.quick else (args.size or "full")
     size = {"quick": QUICK, "medium": MEDIUM, "full": FULL}[size_name]
+    if args.workers:
+        size = {**size, "workers": tuple(args.workers)}
     names = args.only or list(BENCHES)
     info = machine()
     quiet_before = not others_testing()
