@@ -65,8 +65,8 @@ def _typed(column: sa.Column, kind: str, values: pd.Series) -> pd.Series:
         raise type(exc)(f"column {where}: {str(exc).splitlines()[0]}") from exc
 
 
-def _stamp_texts(values: pd.Series, kind: str, separator: str, *, utc: bool) -> np.ndarray:
-    """Timestamps as ISO text (``YYYY-MM-DD<separator>HH:MM:SS.ffffff``, dates ``YYYY-MM-DD``), written by
+def _stamp_texts(values: pd.Series, kind: str, *, utc: bool) -> np.ndarray:
+    """Timestamps as ISO text (``YYYY-MM-DD HH:MM:SS.ffffff``, dates ``YYYY-MM-DD``), written by
     numpy in C (pandas' strftime formats cell by cell); NaT as 'NaT'. Aware values are written in UTC
     (`utc`) or as their wall time (SQLAlchemy's SQLite form)."""
     if getattr(values.dtype, "tz", None) is not None:
@@ -75,8 +75,8 @@ def _stamp_texts(values: pd.Series, kind: str, separator: str, *, utc: bool) -> 
     if kind == "date":
         return np.datetime_as_string(stamps.astype("datetime64[D]"), unit="D")
     text = np.datetime_as_string(stamps, unit="us")
-    if separator != "T" and len(text):
-        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(separator)  # the 'T' of every cell, in place
+    if len(text):
+        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")  # the 'T' of every cell, in place
     return text
 
 
@@ -90,7 +90,7 @@ def _column_values(column: sa.Column, kind: str, values: pd.Series, dialect: str
     if kind in ("datetime", "datetimetz", "date"):
         missing = values.isna().to_numpy()
         if dialect == "sqlite":  # SQLAlchemy's storage format there (see the module docstring)
-            out = _stamp_texts(values, kind, " ", utc=False).astype(object)
+            out = _stamp_texts(values, kind, utc=False).astype(object)
         elif kind == "date":
             out = np.array(values.dt.date, dtype=object)
         else:  # plain datetime objects: psycopg dumps a pd.Timestamp (a subclass) ~25x slower
@@ -115,7 +115,7 @@ def _copy_texts(kind: str, values: pd.Series) -> np.ndarray:
     elif kind == "bool":
         out = np.where(values.to_numpy(dtype=bool, na_value=False), "t", "f").astype(object)
     elif kind in ("datetime", "datetimetz", "date"):
-        out = _stamp_texts(values, kind, " ", utc=True).astype(object)
+        out = _stamp_texts(values, kind, utc=True).astype(object)
         if kind == "datetimetz":
             out = out + "+00"
     else:

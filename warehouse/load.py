@@ -285,14 +285,15 @@ def _prepared(position: int, delivery: DeliveryToLoad) -> tuple[pd.DataFrame, pd
     return observations, dossiers
 
 
-def _stacked(frames: list[pd.DataFrame], deliveries: list[DeliveryToLoad]) -> tuple[pd.DataFrame, pd.Series,
-                                                                                     pd.Series]:
-    """The frames one after the other, and each row's delivery unit and period (the defaults of its cells)."""
+def _stacked(frames: list[pd.DataFrame], deliveries: list[DeliveryToLoad],
+             owners: list[int]) -> tuple[pd.DataFrame, pd.Series, pd.Series, np.ndarray]:
+    """The frames one after the other; each row's delivery unit and period (the defaults of its cells) and
+    its owner (the frame's number in `owners`, repeated over the frame's rows)."""
     lengths = [len(f) for f in frames]
     stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     units = pd.Series(np.repeat([d.unit_code for d in deliveries], lengths), index=stacked.index, dtype=object)
     periods = pd.Series(np.repeat([d.period for d in deliveries], lengths), index=stacked.index, dtype=object)
-    return stacked, units, periods
+    return stacked, units, periods, np.repeat(owners, lengths)
 
 
 def _prepared_batch(deliveries: list[DeliveryToLoad], todo: list[int]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -302,16 +303,16 @@ def _prepared_batch(deliveries: list[DeliveryToLoad], todo: list[int]) -> tuple[
     prepared one by one, so the error names the delivery at fault (`_DeliveryFailed`)."""
     chosen = [deliveries[p] for p in todo]
     try:
-        obs, units, periods = _stacked([d.observations for d in chosen], chosen)
+        obs, units, periods, owners = _stacked([d.observations for d in chosen], chosen, list(range(len(todo))))
         observations = prepare_observations(obs, None, units, periods)
-        observations["load_id"] = np.repeat(np.arange(len(todo)), [len(d.observations) for d in chosen])
+        observations["load_id"] = owners
         with_dossiers = [k for k, d in enumerate(chosen) if d.dossiers is not None]
         dossiers = None
         if with_dossiers:
             picked = [chosen[k] for k in with_dossiers]
-            frame, units, periods = _stacked([d.dossiers for d in picked], picked)
+            frame, units, periods, owners = _stacked([d.dossiers for d in picked], picked, with_dossiers)
             dossiers = prepare_dossiers(frame, None, units, periods)
-            dossiers["load_id"] = np.repeat(with_dossiers, [len(d.dossiers) for d in picked])
+            dossiers["load_id"] = owners
     except LoadError:
         for position in todo:
             _prepared(position, deliveries[position])  # raises _DeliveryFailed for the first bad one
