@@ -11,7 +11,8 @@ What is per delivery and what is shared:
 
 - the suite is built per delivery (`build_suite(source, unit, period)`), and table-level and derived rules
   are computed with pandas per delivery, exactly as for a single delivery (they read the delivery's
-  context: its unit, records' attrs, history);
+  context: its unit, records' attrs, history); a derived rule that says how to judge many deliveries at
+  once (`Check.derive_many`: the uniqueness rules) runs once over the batch instead;
 - a rule whose expectation arguments are the same in every delivery shares one GX expectation; when they
   differ (``obs.unit_matches`` names each delivery's own unit) a value-set rule is turned into a True/False
   marker per delivery with pandas, so the run holds one expectation for it, not one per ward.
@@ -25,7 +26,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from expectations.checks import DeliveryContext
+from expectations.checks import Check, DeliveryContext
 from expectations.runner import (
     ValidationReport,
     _failed_rule,
@@ -69,7 +70,7 @@ def validate_batch(source_code: str, period: str, deliveries: list[BatchDelivery
     from expectations.suites import build_suite
 
     today = today or datetime.now(UTC).date()
-    contexts, suites, failures, skips, plans = [], [], [], [], []
+    contexts, suites, failures, blocks = [], [], [], []
     for d in deliveries:
         checks = build_suite(source_code, d.unit_code, period)
         if d.records is None:  # observations alone: record rules n/a (as in validate_delivery)
@@ -82,12 +83,16 @@ def validate_batch(source_code: str, period: str, deliveries: list[BatchDelivery
         if d.records is not None:
             ctx.records.attrs = dict(d.records.attrs)
         failed, blocked = _table_failures(ctx, checks)
-        planned, skipped = _rule_values(ctx, checks, blocked)
         contexts.append(ctx)
         suites.append(checks)
         failures.append(failed)
-        skips.append(skipped)
+        blocks.append(blocked)
+    derived = _derived_together(contexts, suites, blocks)
+    plans, skips = [], []
+    for n, ctx in enumerate(contexts):
+        planned, skipped = _rule_values(ctx, suites[n], blocks[n], derived[n])
         plans.append(planned)
+        skips.append(skipped)
     parts, owners = _shared(plans)
     for n, (rows, count, found) in _gx_validate(parts).items():
         delivery, rule = owners[n]
@@ -96,6 +101,38 @@ def validate_batch(source_code: str, period: str, deliveries: list[BatchDelivery
     return {d.key: _report(contexts[n], suites[n], failures[n], skips[n],
                            f"{source_code}:{d.unit_code}:{period}")
             for n, d in enumerate(deliveries)}
+
+
+def _derived_together(contexts: list[DeliveryContext], suites: list[list[Check]],
+                      blocks: list[set[str]]) -> list[dict[int, pd.Series]]:
+    """The markers of every derived rule that can judge many deliveries at once (`Check.derive_many`),
+    computed once for all the deliveries that run it: ``[{rule position in the delivery's suite: marks}]``.
+
+    A delivery whose frame is empty or blocked (its columns are missing) is left out, as `_rule_values`
+    skips it; when the rule cannot run over the stack (a column missing somewhere), each delivery runs
+    it alone, so the one without the column is skipped as before.
+    """
+    out: list[dict[int, pd.Series]] = [{} for _ in contexts]
+    together: dict[tuple, list[tuple[int, int]]] = {}
+    first: dict[tuple, Check] = {}
+    for n, checks in enumerate(suites):
+        for i, check in enumerate(checks):
+            if check.derive_many is None or check.frame in blocks[n]:
+                continue
+            if (contexts[n].records if check.frame == "records" else contexts[n].observations).empty:
+                continue
+            # Same rule, same arguments: build_suite makes the same Check for every delivery of a source.
+            key = (check.rule_id, check.frame, check.column, check.condition)
+            together.setdefault(key, []).append((n, i))
+            first.setdefault(key, check)
+    for key, members in together.items():
+        try:
+            marks = first[key].derive_many([contexts[n] for n, _ in members])
+        except KeyError:
+            continue
+        for (n, i), mark in zip(members, marks, strict=True):
+            out[n][i] = mark
+    return out
 
 
 def _as_markers(rule: _RuleValues) -> _RuleValues:

@@ -315,10 +315,11 @@ def _scope(frame: pd.DataFrame, condition: str | None) -> np.ndarray:
     return mask
 
 
-def _rule_values(ctx: DeliveryContext, checks: list[Check],
-                 blocked_frames: set[str]) -> tuple[list[_RuleValues], list[str]]:
+def _rule_values(ctx: DeliveryContext, checks: list[Check], blocked_frames: set[str],
+                 derived: dict[int, pd.Series] | None = None) -> tuple[list[_RuleValues], list[str]]:
     """Each row-level rule's values in its scope (its frame, its condition); derived rules as True/False
-    markers. Rules that cannot run (empty frame, missing column) are listed as skipped."""
+    markers (taken from `derived`, by the rule's position in `checks`, when a batch computed them for
+    every delivery at once). Rules that cannot run (empty frame, missing column) are listed as skipped."""
     frames = {"observations": ctx.observations, "records": ctx.records}
     offsets = _offsets(ctx)
     planned: list[_RuleValues] = []
@@ -333,7 +334,8 @@ def _rule_values(ctx: DeliveryContext, checks: list[Check],
         try:
             scope = _scope(frame, check.condition)
             if check.kind == "derived":
-                marks = check.derive(ctx).reindex(frame.index).fillna(True).astype(bool)
+                marks = derived[i] if derived and i in derived else check.derive(ctx)
+                marks = marks.reindex(frame.index).fillna(True).astype(bool)
                 values = marks.to_numpy()[scope]
                 expectation, kwargs = "ExpectColumnValuesToBeInSet", {"value_set": [True]}
             elif check.expectation == "ExpectColumnValuesToNotBeNull":

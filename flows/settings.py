@@ -63,6 +63,7 @@ class Settings:
     report_base_url: str | None = None
     max_file_mb: float = 50.0
     chunk_units: int = 200
+    api_threads: int = 8
     http_timeout_s: float = 30.0
     http_backoff_s: float = 1.0
 
@@ -127,7 +128,8 @@ class Settings:
             smtp_security=(env.get("THIDUA_SMTP_SECURITY") or "auto").lower(),
             report_base_url=env.get("THIDUA_REPORT_BASE_URL") or None,
             max_file_mb=_megabytes(env, "THIDUA_MAX_FILE_MB", 50.0),
-            chunk_units=_chunk_units(env.get("THIDUA_CHUNK_UNITS")),
+            chunk_units=_whole(env, "THIDUA_CHUNK_UNITS", 200, "chunk size", "wards"),
+            api_threads=_whole(env, "THIDUA_API_THREADS", 8, "number of concurrent API pulls", "pulls"),
             http_timeout_s=_positive(env, "THIDUA_HTTP_TIMEOUT_S", 30.0),
             http_backoff_s=_positive(env, "THIDUA_HTTP_BACKOFF_S", 1.0, allow_zero=True),
         )
@@ -152,14 +154,15 @@ def _positive(env: Mapping[str, str], name: str, default: float, allow_zero: boo
     return value
 
 
-def _chunk_units(text: str | None) -> int:
-    """THIDUA_CHUNK_UNITS: a whole number of wards ≥ 1 (default 200); a bad value is refused in one sentence."""
-    text = (text or "").strip()
+def _whole(env: Mapping[str, str], name: str, default: int, what: str, unit: str) -> int:
+    """A whole number ≥ 1 from the environment (a count of wards, of pulls); a bad value is refused in one
+    sentence."""
+    text = (env.get(name) or "").strip()
     if not text:
-        return 200
+        return default
     if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"THIDUA_CHUNK_UNITS={text!r} is not a valid chunk size; expected a whole number of "
-                         f"wards of at least 1, e.g. 200")
+        raise ValueError(f"{name}={text!r} is not a valid {what}; expected a whole number of "
+                         f"{unit} of at least 1, e.g. {default}")
     return int(text)
 
 

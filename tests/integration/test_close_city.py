@@ -207,22 +207,25 @@ def test_a_bad_ward_file_is_quarantined_alone(prefect_harness, city, standin_api
 
 @pytest.fixture()
 def task_runs(monkeypatch):
-    """The names of the Prefect task runs started from now on, in order.
+    """The names of the Prefect task runs started from now on.
 
     Prefect 3 records task runs on the server through its event pipeline, which `make test` turns off
     (PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false); so every task run is seen where Prefect
-    starts it (`prefect.task_engine.run_task`, which every task call goes through) and passed on unchanged.
+    starts it and passed on unchanged: `prefect.task_engine.run_task_sync` / `run_task_async`, which a
+    direct call (through `run_task`) and a `.submit()` (the thread-pool runner) both go through.
     """
     import prefect.task_engine as task_engine
 
     started: list[str] = []
-    run_task = task_engine.run_task
 
-    def watched(task, *args, **kwargs):
-        started.append(task.name)
-        return run_task(task, *args, **kwargs)
+    def watching(run):
+        def watched(*args, **kwargs):
+            started.append((kwargs.get("task") or args[0]).name)
+            return run(*args, **kwargs)
+        return watched
 
-    monkeypatch.setattr(task_engine, "run_task", watched)
+    for name in ("run_task_sync", "run_task_async"):
+        monkeypatch.setattr(task_engine, name, watching(getattr(task_engine, name)))
     return started
 
 
