@@ -315,6 +315,13 @@ def _scope(frame: pd.DataFrame, condition: str | None) -> np.ndarray:
     return mask
 
 
+def _aligned_marks(marks: pd.Series, index: pd.Index) -> pd.Series:
+    """A derived rule's markers on the frame's rows; a row the rule did not mark holds."""
+    if marks.dtype == bool and marks.index.equals(index):  # the usual case: no reindex, no copies
+        return marks
+    return marks.reindex(index).fillna(True).astype(bool)
+
+
 def _rule_values(ctx: DeliveryContext, checks: list[Check], blocked_frames: set[str],
                  derived: dict[int, pd.Series] | None = None) -> tuple[list[_RuleValues], list[str]]:
     """Each row-level rule's values in its scope (its frame, its condition); derived rules as True/False
@@ -335,7 +342,7 @@ def _rule_values(ctx: DeliveryContext, checks: list[Check], blocked_frames: set[
             scope = _scope(frame, check.condition)
             if check.kind == "derived":
                 marks = derived[i] if derived and i in derived else check.derive(ctx)
-                marks = marks.reindex(frame.index).fillna(True).astype(bool)
+                marks = _aligned_marks(marks, frame.index)
                 values = marks.to_numpy()[scope]
                 expectation, kwargs = "ExpectColumnValuesToBeInSet", {"value_set": [True]}
             elif check.expectation == "ExpectColumnValuesToNotBeNull":
