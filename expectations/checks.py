@@ -167,9 +167,12 @@ def unique(rule_id, columns, vi, en, *, frame="records", severity="error", condi
         rows = np.flatnonzero(scope & keys.notna().all(axis=1).to_numpy())
         # Keys compare as text, so 1 and "1" (a code typed as a number in one row) are the same key.
         picked = keys.iloc[rows].astype(str)
-        picked.insert(0, "_delivery", owner[rows])
+        if len(frames) > 1:
+            picked.insert(0, "_delivery", owner[rows])
+        # One key column (one delivery): Series.duplicated, which a 1 M-dossier export needs to be quick.
+        repeated = picked.duplicated(keep=False) if picked.shape[1] > 1 else picked.iloc[:, 0].duplicated(keep=False)
         holds = np.ones(len(keys), dtype=bool)
-        holds[rows[picked.duplicated(keep=False).to_numpy()]] = False
+        holds[rows[repeated.to_numpy()]] = False
         ends = np.cumsum([len(f) for f in frames])
         return [pd.Series(holds[end - len(f):end], index=f.index) for f, end in zip(frames, ends, strict=True)]
 

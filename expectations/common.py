@@ -197,6 +197,25 @@ def _numbers(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def numbers_table(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """`frame`'s `columns` as one float matrix (rows × columns), NaN where a cell is empty or not a
+    number: one conversion for the lot instead of one per column."""
+    cells = frame[columns].to_numpy(dtype=object).ravel()
+    return _numbers(cells).reshape(len(frame), len(columns))
+
+
+def parents_off(values: np.ndarray, parents: np.ndarray, children: np.ndarray, tolerance: float) -> np.ndarray:
+    """The rows (a boolean mask) of `parents` whose figure in some column is further than `tolerance`
+    from the sum of the `children` rows (empty child cells count 0; an empty parent cell is not
+    compared). `values` is a `numbers_table`."""
+    total = np.nansum(values[children], axis=0)
+    with np.errstate(invalid="ignore"):
+        far = np.abs(values[parents] - total) > tolerance  # NaN compares False
+    out = np.zeros(len(values), dtype=bool)
+    out[np.flatnonzero(parents)[far.any(axis=1)]] = True
+    return out
+
+
 def _holds(index: pd.Index, rows: np.ndarray, breaks: np.ndarray) -> pd.Series:
     """True for every row but the `rows` whose `breaks` is set."""
     out = np.ones(len(index), dtype=bool)

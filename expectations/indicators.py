@@ -20,7 +20,7 @@ from expectations.checks import (
     no_unknown_columns,
     unique,
 )
-from expectations.common import no_spikes
+from expectations.common import no_spikes, numbers_table, parents_off
 
 INDICATORS = ["TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV", "TNBQ", "HO_NGHEO", "GDVH", "TDP_VH",
               "LUOT_KHACH", "NUOC_SACH", "CTR_SH", "ANTT"]
@@ -36,17 +36,15 @@ def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
     codes = rec["ma_chi_tieu"].astype(str).to_numpy()
     holds = np.ones(len(rec), dtype=bool)
+    values = None
     for parent, children in PARTS.items():
         parents = codes == parent
         parts = np.isin(codes, children)
         if not parents.any() or not parts.any():
             continue
-        for month in MONTHS:
-            values = pd.to_numeric(rec[month], errors="coerce")
-            total = values[parts].fillna(0).sum()
-            # A month the parent leaves empty is not compared (NaN compares False).
-            gap = np.abs(values.to_numpy(dtype=float, na_value=np.nan) - total)
-            holds[parents & (gap > ROUNDING * len(children) + 1e-9)] = False
+        values = numbers_table(rec, MONTHS) if values is None else values
+        # A month the parent leaves empty is not compared.
+        holds[parents_off(values, parents, parts, ROUNDING * len(children) + 1e-9)] = False
     return pd.Series(holds, index=rec.index)
 
 

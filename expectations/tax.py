@@ -20,7 +20,7 @@ from expectations.checks import (
     not_null,
     unique,
 )
-from expectations.common import no_spikes, ytd_never_decreases
+from expectations.common import no_spikes, numbers_table, parents_off, ytd_never_decreases
 
 INDICATORS = ["REV_MONTH", "REV_YTD", "REV_PRIOR_YTD", "REV_ESTIMATE_STATE", "REV_ESTIMATE_COUNCIL"]
 REQUIRED = ["stt", "member_code", "level", "parent_code", "label", "th_thang_vnd", "luy_ke_vnd",
@@ -36,20 +36,17 @@ def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
     codes = rec["member_code"].astype(str).to_numpy()
     holds = np.ones(len(rec), dtype=bool)
+    columns = [c for c in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd") if c in rec.columns]
+    values = None
     # TỔNG sums section I; section I sums the rows whose parent is I. Each parent's children are the
     # same whichever row carries the parent's code, so each total is summed once.
     for parent, children in (("TONG", codes == "I"), ("I", (rec["parent_code"].astype(str) == "I").to_numpy())):
         parents = codes == parent
-        if not parents.any() or not children.any():
+        if not parents.any() or not children.any() or not columns:
             continue
-        tolerance = ROUNDING_VND * children.sum() + 1.0
-        for col in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd"):
-            if col not in rec.columns:
-                continue
-            values = pd.to_numeric(rec[col], errors="coerce")
-            total = values[children].fillna(0).sum()
-            # A parent cell left empty is not compared (NaN compares False).
-            holds[parents & (np.abs(values.to_numpy(dtype=float, na_value=np.nan) - total) > tolerance)] = False
+        values = numbers_table(rec, columns) if values is None else values
+        # A parent cell left empty is not compared.
+        holds[parents_off(values, parents, children, ROUNDING_VND * children.sum() + 1.0)] = False
     return pd.Series(holds, index=rec.index)
 
 
