@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from expectations.checks import Check, DeliveryContext
+from expectations.checks import Check, DeliveryContext, frame_of
 from expectations.runner import (
     ValidationReport,
     _failed_rule,
@@ -117,9 +117,7 @@ def _derived_together(contexts: list[DeliveryContext], suites: list[list[Check]]
     first: dict[tuple, Check] = {}
     for n, checks in enumerate(suites):
         for i, check in enumerate(checks):
-            if check.derive_many is None or check.frame in blocks[n]:
-                continue
-            if (contexts[n].records if check.frame == "records" else contexts[n].observations).empty:
+            if check.derive_many is None or check.frame in blocks[n] or frame_of(contexts[n], check.frame).empty:
                 continue
             # Same rule, same arguments: build_suite makes the same Check for every delivery of a source.
             key = (check.rule_id, check.frame, check.column, check.condition)

@@ -96,7 +96,7 @@ class Check:
     condition: str | None = None
     derive: Callable[[DeliveryContext], pd.Series] | None = None
     table: Callable[[DeliveryContext], TableVerdict] | None = None
-    derive_many: Callable[[list[DeliveryContext]], list[pd.Series]] | None = field(default=None, compare=False)
+    derive_many: Callable[[list[DeliveryContext]], list[pd.Series]] | None = None
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -161,9 +161,9 @@ def unique(rule_id, columns, vi, en, *, frame="records", severity="error", condi
         # `duplicated` over (delivery, keys) finds every delivery's repeated keys and never a key that two
         # wards share.
         frames = [frame_of(ctx, frame) for ctx in contexts]
-        keys = pd.concat([f[cols] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        keys = pd.concat([f[cols] for f in frames], ignore_index=True)
         owner = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
-        scope = np.concatenate([_in_scope(f, condition) for f in frames]) if frames else np.ones(0, dtype=bool)
+        scope = np.concatenate([_in_scope(f, condition) for f in frames])
         rows = np.flatnonzero(scope & keys.notna().all(axis=1).to_numpy())
         # Keys compare as text, so 1 and "1" (a code typed as a number in one row) are the same key.
         picked = keys.iloc[rows].astype(str)
