@@ -17,6 +17,7 @@ legacy font (TCVN3, VNI) is converted as a whole and says so (`records.attrs["te
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 import zipfile
@@ -29,13 +30,14 @@ import defusedxml.ElementTree
 import pandas as pd
 import python_calamine
 
-from connectors.errors import BadInputError
-from connectors.layout import FileLayout, SheetLayout
+from connectors.errors import BadInputError, Problem
+from connectors.layout import ColumnSpec, FileLayout, SheetLayout, header_key
 from connectors.legacy import UNICODE, detect_encoding, to_unicode
 from connectors.textfile import detect_text_encoding, read_csv_rows, read_html_tables
 from connectors.vn import (
     AmbiguousNumberError,
     cell_text,
+    is_missing,
     money_factor,
     normalize_label,
     normalize_text,
@@ -316,18 +318,19 @@ def _row_is_empty(values: list) -> bool:
     return all(_is_blank(v) for v in values)
 
 
-def header_labels(grid: Grid, start: int, depth: int) -> list[str]:
-    """Labels of every column for a header occupying rows `start .. start+depth-1` (0-based).
+def header_levels(grid: Grid, start: int, depth: int) -> list[list[str]]:
+    """The header levels of every column for a header occupying rows `start .. start+depth-1` (0-based).
 
     Merged ranges are filled from their top-left cell; where merge information is missing, an empty upper
-    header cell above a sub-header is filled from the left (a group spanning columns). Levels are joined
-    with ` / `, repeated levels (a vertical merge) once.
+    header cell above a sub-header is filled from the left (a group spanning columns). A level repeated
+    (a vertical merge) is kept once.
     """
     width = grid.width
     block = [
         [normalize_text(cell_text(v)) for v in (grid.rows[r] + [None] * (width - len(grid.rows[r])))]
-        for r in range(start, start + depth)
+        for r in range(start, min(start + depth, len(grid.rows)))
     ]
+    depth = len(block)
     for (r0, c0), (r1, c1) in grid.merged or []:
         if r1 < start or r0 >= start + depth:
             continue
@@ -342,47 +345,85 @@ def header_labels(grid: Grid, start: int, depth: int) -> list[str]:
         for c in range(1, width):
             if not row[c] and below[c] and row[c - 1] and below[c - 1]:
                 row[c] = row[c - 1]
-    labels = []
+    levels = []
     for c in range(width):
         parts: list[str] = []
         for i in range(depth):
             part = block[i][c]
             if part and (not parts or parts[-1] != part):
                 parts.append(part)
-        labels.append(" / ".join(parts))
-    return labels
+        levels.append(parts)
+    return levels
 
 
-def _match_columns(labels: list[str], layout: SheetLayout) -> tuple[dict[str, int], list[str]]:
-    """Canonical column -> 0-based column index; strongest matches claimed first. Also unmapped labels."""
+def header_labels(grid: Grid, start: int, depth: int) -> list[str]:
+    """Labels of every column (see `header_levels`), levels joined with ` / `."""
+    return [" / ".join(parts) for parts in header_levels(grid, start, depth)]
+
+
+def _match_columns(levels: list[list[str]], layout: SheetLayout
+                   ) -> tuple[dict[str, int], dict[str, list[int]], list[int], list[int]]:
+    """Which column holds each canonical column, by its header's meaning.
+
+    Returns (canonical -> 0-based column, canonical -> the other columns claiming it just as strongly
+    (ambiguous: two columns, one meaning), known columns not read, unknown columns). The strongest
+    matches are claimed first: an exact spelling on the full header path, then on a tail of it (the
+    leaf of a grouped header), then patterns.
+    """
+    labels = [" / ".join(parts) for parts in levels]
+    strengths = {spec.name: [spec.matcher.match_strength(labels[c], levels[c]) for c in range(len(levels))]
+                 for spec in layout.columns}
     claimed: dict[int, str] = {}
     mapping: dict[str, int] = {}
-    for strength in (3, 2, 1):
+    twins: dict[str, list[int]] = {}
+    for strength in (4, 3, 2, 1):
         for spec in layout.columns:
             if spec.name in mapping:
                 continue
-            hits = [c for c, label in enumerate(labels)
-                    if c not in claimed and spec.matcher.match_strength(label) == strength]
+            hits = [c for c, k in enumerate(strengths[spec.name]) if k == strength and c not in claimed]
             if hits:
                 mapping[spec.name] = hits[0]
                 claimed[hits[0]] = spec.name
+                if len(hits) > 1:
+                    twins[spec.name] = hits[1:]
+                    claimed.update({c: spec.name for c in hits[1:]})
     for family in layout.families:
-        for c, label in enumerate(labels):
-            if c in claimed:
+        for c, parts in enumerate(levels):
+            if c in claimed or not parts:
                 continue
-            name = family.match(label)
+            name = family.match(labels[c], parts)
             if name and name not in mapping:
                 mapping[name] = c
                 claimed[c] = name
-    unmapped = [label for c, label in enumerate(labels) if label and c not in claimed]
-    return mapping, unmapped
+            elif name:
+                twins.setdefault(name, []).append(c)
+                claimed[c] = name
+    known, unknown = [], []
+    for c, parts in enumerate(levels):
+        if not parts or c in claimed:
+            continue
+        if any(m.match_strength(labels[c], parts) for m in layout.known):
+            known.append(c)
+        else:
+            unknown.append(c)
+    return mapping, twins, known, unknown
 
 
 def _find_header(grid: Grid, layout: SheetLayout) -> int | None:
-    for r in range(min(layout.search_rows, len(grid.rows))):
+    """The first header row: a row whose labels carry every `detect` meaning; failing that, the first
+    row of a grouped header (levels below it) that does, starting at a row of two labels or more."""
+    rows = range(min(layout.search_rows, len(grid.rows)))
+    for r in rows:
         labels = [normalize_text(cell_text(v)) for v in grid.rows[r]]
         if all(any(m.match_strength(x) for x in labels if x) for m in layout.header_labels):
             return r
+    for r in rows:
+        if sum(1 for v in grid.rows[r] if not _is_blank(v)) < 2:
+            continue
+        for depth in range(2, layout.max_header_rows + 1):
+            levels = header_levels(grid, r, depth)
+            if all(any(m.match_strength(" / ".join(p), p) for p in levels if p) for m in layout.header_labels):
+                return r
     return None
 
 
@@ -459,7 +500,12 @@ def _is_footer(values: list, layout: SheetLayout) -> bool:
 
 
 def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = None) -> SheetTable | None:
-    """Read the table `layout` describes from an open workbook; None when an optional sheet is absent."""
+    """Read the table `layout` describes from an open workbook; None when an optional sheet is absent.
+
+    Every problem of the sheet is collected (missing or doubled columns, then every cell that does not
+    fit) and raised together as one `BadInputError`; columns nobody declared are ignored and reported as
+    warnings (`records.attrs["reader_warnings"]`).
+    """
     file = book.path.name
     source = book.source
     name = sheet_name or select_sheet(book, layout)
@@ -470,6 +516,8 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
             file=file, source=source, found=book.sheet_names,
             expected=f"a sheet named '{layout.select.names[0]}'" if layout.select.names
             else f"a sheet for {layout.title}",
+            expected_vi=f"một trang tên '{layout.select.names[0]}'" if layout.select.names
+            else f"một trang {layout.title}",
         )
     grid = book.grid(name)
     start = _find_header(grid, layout)
@@ -477,20 +525,21 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
         wanted = ", ".join(f"'{m.describe()}'" for m in layout.header_labels)
         raise BadInputError(file=file, source=source, sheet=name, found="no such row",
                             expected=f"a header row with the labels {wanted} in the first "
-                                     f"{layout.search_rows} rows")
+                                     f"{layout.search_rows} rows",
+                            expected_vi=f"một dòng tiêu đề có các cột {wanted} trong {layout.search_rows} "
+                                        "dòng đầu")
 
     depth, ruler_at = _header_depth(grid, layout, start)
-    labels = header_labels(grid, start, depth)
+    levels = header_levels(grid, start, depth)
+    labels = [" / ".join(parts) for parts in levels]
     layout_version, layout = layout.version_for(labels)
-    mapping, unmapped = _match_columns(labels, layout)
-    for spec in layout.columns:
-        if spec.required and spec.name not in mapping:
-            raise BadInputError(
-                file=file, source=source, sheet=name, row=start + 1, column=spec.matcher.describe(),
-                found=[x for x in labels if x], expected=f"a column headed '{spec.matcher.describe()}'",
-            )
-    _refuse_duplicated_or_unknown_columns(labels, mapping, file=file, source=source, sheet=name,
-                                          row=start + 1)
+    mapping, twins, known, unknown = _match_columns(levels, layout)
+    problems = _column_problems(labels, mapping, twins, layout, file=file, source=source, sheet=name,
+                                row=start + 1)
+    warnings = [Problem(file=file, source=source, sheet=name, row=start + 1, column=labels[c],
+                        letter=column_letter(c), expected="", severity="warning",
+                        note_vi="cột không có trong biểu mẫu, không dùng",
+                        note_en="a column the form does not have, not used") for c in unknown]
 
     preamble = [normalize_text(cell_text(v)) for row in grid.rows[:start] for v in row if not _is_blank(v)]
     unit_text = None
@@ -500,6 +549,7 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
             break
     period = next((p for p in map(parse_period_line, preamble) if p), None)
     factor = None
+    specs = {spec.name: spec for spec in layout.columns}
     kinds = {spec.name: spec.kind for spec in layout.columns}
     for family in layout.families:
         for col in mapping:
@@ -509,18 +559,23 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     if uses_money and layout.unit_line != "none":
         if unit_text is None:
             if layout.unit_line == "required":
-                raise BadInputError(file=file, source=source, sheet=name, row=start, found="no unit line",
-                                    expected="a line 'Đơn vị tính: …' above the header")
+                problems.append(Problem(file=file, source=source, sheet=name, row=start, found="no unit line",
+                                        expected="a line 'Đơn vị tính: …' above the header",
+                                        expected_vi="một dòng 'Đơn vị tính: …' phía trên dòng tiêu đề"))
         else:
             try:
                 factor = money_factor(unit_text)
             except ValueError:
                 factor = None
             if factor is None:
-                raise BadInputError(file=file, source=source, sheet=name, found=f"Đơn vị tính: {unit_text}",
-                                    expected="a money unit: đồng, nghìn đồng, triệu đồng or tỷ đồng")
+                problems.append(Problem(file=file, source=source, sheet=name, found=f"Đơn vị tính: {unit_text}",
+                                        expected="a money unit: đồng, nghìn đồng, triệu đồng or tỷ đồng",
+                                        expected_vi="một đơn vị tiền: đồng, nghìn đồng, triệu đồng hoặc tỷ đồng"))
+    if any(p.severity == "error" for p in problems):
+        raise BadInputError(problems=problems)
 
     first = (ruler_at + 1) if ruler_at is not None else start + depth
+    fill = _group_fills(grid, mapping, specs, first)
     out: dict[str, list] = {c: [] for c in mapping}
     raw_cells: list[dict[str, str]] = []
     row_numbers: list[int] = []
@@ -541,14 +596,26 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
         raw = {}
         for col, c in mapping.items():
             value = values[c] if c < len(values) else None
-            raw[col] = cell_text(raw_values[c] if c < len(raw_values) else None)
+            source_cell = raw_values[c] if c < len(raw_values) else None
+            if _is_blank(value) and (r, c) in fill:
+                value = source_cell = fill[(r, c)]
+            raw[col] = cell_text(source_cell)
+            spec = specs.get(col)
             try:
-                out[col].append(_convert(value, kinds[col], factor, layout.number_convention))
+                if spec is not None and spec.values:
+                    out[col].append(_canonical_value(value, spec))
+                else:
+                    out[col].append(_convert(value, kinds[col], factor, layout.number_convention))
             except ValueError as exc:
-                raise BadInputError(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
-                                    found=cell_text(value), expected=str(exc)) from None
+                out[col].append(None)
+                expected, expected_vi = exc.args[0] if isinstance(exc.args[0], tuple) else (str(exc), None)
+                problems.append(Problem(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
+                                        letter=column_letter(c), found=raw[col] or cell_text(value),
+                                        expected=expected, expected_vi=expected_vi))
         raw_cells.append(raw)
         row_numbers.append(r + 1)
+    if problems:
+        raise BadInputError(problems=problems)
 
     data = {}
     for spec in layout.columns:
@@ -563,16 +630,56 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     records["raw_cells"] = pd.Series(raw_cells, dtype="object")
     column_labels = {col: labels[c] for col, c in mapping.items()}
     records.attrs["column_labels"] = column_labels
+    records.attrs["column_letters"] = {col: column_letter(c) for col, c in mapping.items()}
+    records.attrs["columns_used"] = [{"name": col, "header": labels[c], "letter": column_letter(c)}
+                                     for col, c in sorted(mapping.items(), key=lambda kv: kv[1])]
+    records.attrs["columns_ignored"] = [{"header": labels[c], "letter": column_letter(c), "known": c in known}
+                                        for c in sorted(known + unknown)]
+    records.attrs["reader_warnings"] = [w.to_dict() for w in warnings]
+    records.attrs["value_sets"] = {spec.name: spec.canonical_values for spec in layout.columns if spec.values}
     records.attrs["unit_text"] = unit_text
     records.attrs["unit_factor"] = factor
     records.attrs["period"] = period
     records.attrs["text_encoding"] = grid.text_encoding
     records.attrs["file_format"] = book.format
-    records.attrs["unmapped_labels"] = unmapped
+    records.attrs["unmapped_labels"] = [labels[c] for c in unknown]
     records.attrs["layout_version"] = layout_version
     return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
                       unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
-                      unmapped_labels=unmapped, text_encoding=grid.text_encoding)
+                      unmapped_labels=[labels[c] for c in unknown], text_encoding=grid.text_encoding)
+
+
+def _canonical_value(value, spec: ColumnSpec) -> str | None:
+    """The canonical value a cell spells in its column's vocabulary; None when blank."""
+    if _is_blank(value) or is_missing(value):
+        return None
+    canonical = spec.canonical_value(value)
+    if canonical is None:
+        choices = spec.canonical_values
+        listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'" if len(choices) > 1 \
+            else f"'{choices[0]}'"
+        listed_vi = listed.replace(" or ", " hoặc ")
+        raise ValueError((f"one of {listed} (or a spelling of them in connectors/layouts)",
+                          f"một trong {listed_vi} (hoặc cách viết khác đã khai trong connectors/layouts)"))
+    return canonical
+
+
+def _group_fills(grid: Grid, mapping: dict[str, int], specs: dict[str, ColumnSpec], first: int
+                 ) -> dict[tuple[int, int], object]:
+    """(row, column) -> value for the data cells of group-key columns covered by a vertical merge: a
+    station code merged down over its criteria rows belongs to each of them."""
+    columns = {c for col, c in mapping.items() if col in specs and specs[col].group_key}
+    fills: dict[tuple[int, int], object] = {}
+    for (r0, c0), (r1, c1) in grid.merged or []:
+        if r1 <= r0 or r1 < first:
+            continue
+        for c in range(c0, c1 + 1):
+            if c not in columns:
+                continue
+            top = grid.rows[r0][c0] if r0 < len(grid.rows) and c0 < len(grid.rows[r0]) else None
+            for r in range(max(r0 + 1, first), r1 + 1):
+                fills[(r, c)] = top
+    return fills
 
 
 def column_letter(index: int) -> str:
@@ -585,28 +692,43 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _refuse_duplicated_or_unknown_columns(labels: list[str], mapping: dict[str, int], *, file: str,
-                                          source: str | None, sheet: str, row: int) -> None:
-    """A column twice (which one holds the figures?) or a column the form does not have: the form changed.
-
-    Silently reading the first of two `Thực hiện tháng` columns, or ignoring a new one, could load the
-    wrong figures; a person must say which layout the office now uses.
-    """
-    claimed = set(mapping.values())
-    for c in sorted(claimed):
-        twins = [k for k, label in enumerate(labels) if k not in claimed and label and label == labels[c]]
-        if twins:
-            raise BadInputError(
-                file=file, source=source, sheet=sheet, row=row, column=labels[c],
-                found=f"two columns headed so (columns {column_letter(c)} and {column_letter(twins[0])})",
-                expected="each column of the form once")
-    for c, label in enumerate(labels):
-        if label and c not in claimed:
-            raise BadInputError(
-                file=file, source=source, sheet=sheet, row=row, column=label,
-                found=f"a column the form does not have (column {column_letter(c)})",
-                expected="only the columns of the form (connectors/layouts): remove the column or add it "
-                         "to the layout")
+def _column_problems(labels: list[str], mapping: dict[str, int], twins: dict[str, list[int]],
+                     layout: SheetLayout, *, file: str, source: str | None, sheet: str, row: int
+                     ) -> list[Problem]:
+    """A required column missing (with the closest header found) or two columns claiming one meaning."""
+    problems = []
+    keys = {c: header_key(label) for c, label in enumerate(labels) if label}
+    for spec in layout.columns:
+        if not spec.required or spec.name in mapping:
+            continue
+        wanted = spec.matcher.describe()
+        closest = None
+        best = 0.0
+        for key in spec.matcher.keys() or [header_key(wanted)]:
+            for c, found in keys.items():
+                if c in mapping.values():
+                    continue
+                ratio = difflib.SequenceMatcher(None, key, found).ratio()
+                if ratio > best:
+                    best, closest = ratio, c
+        hint_en = hint_vi = ""
+        if closest is not None and best >= 0.6:
+            hint_en = f"; the closest header is '{labels[closest]}' (column {column_letter(closest)})"
+            hint_vi = f"; cột gần nhất là '{labels[closest]}' (cột {column_letter(closest)})"
+        problems.append(Problem(
+            file=file, source=source, sheet=sheet, row=row, column=wanted,
+            found=[x for x in labels if x], expected=f"a column headed '{wanted}'{hint_en}",
+            expected_vi=f"một cột tên '{wanted}'{hint_vi}"))
+    for name, others in twins.items():
+        first = mapping[name]
+        columns = [first, *others]
+        listed = ", ".join(f"{column_letter(c)} '{labels[c]}'" for c in columns)
+        problems.append(Problem(
+            file=file, source=source, sheet=sheet, row=row, column=labels[first], letter=column_letter(first),
+            found=f"{len(columns)} columns with one meaning ({listed})",
+            expected=f"one column for '{name}': remove or rename the others",
+            expected_vi=f"một cột duy nhất cho '{name}': xóa hoặc đổi tên các cột còn lại"))
+    return problems
 
 
 def _header_depth(grid: Grid, layout: SheetLayout, start: int) -> tuple[int, int | None]:
@@ -620,9 +742,9 @@ def _header_depth(grid: Grid, layout: SheetLayout, start: int) -> tuple[int, int
     for depth in range(1, layout.max_header_rows + 1):
         if start + depth > len(grid.rows):
             break
-        mapping, _ = _match_columns(header_labels(grid, start, depth), layout)
+        mapping, _, known, _ = _match_columns(header_levels(grid, start, depth), layout)
         required = sum(1 for s in layout.columns if s.required and s.name in mapping)
-        score = (required, len(mapping))
+        score = (required, len(mapping) + len(known))
         if score > best_score:
             best, best_score = depth, score
     return best, None
@@ -642,13 +764,23 @@ def _column(values: list | None, kind: str, n: int) -> pd.Series:
 
 
 def read_workbook(path: str | Path, layout: FileLayout) -> dict[str, SheetTable]:
-    """Every sheet a `FileLayout` declares, read from the workbook at `path` (absent optional ones omitted)."""
+    """Every sheet a `FileLayout` declares, read from the workbook at `path` (absent optional ones omitted).
+
+    The problems of every sheet are raised together.
+    """
     tables: dict[str, SheetTable] = {}
+    problems: list[Problem] = []
     with Workbook(path, source=layout.source) as book:
         for key, sheet_layout in layout.sheets.items():
-            table = read_sheet(book, sheet_layout)
+            try:
+                table = read_sheet(book, sheet_layout)
+            except BadInputError as exc:
+                problems.extend(exc.problems)
+                continue
             if table is not None:
                 tables[key] = table
+    if problems:
+        raise BadInputError(problems=problems)
     return tables
 
 

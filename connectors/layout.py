@@ -16,17 +16,19 @@ form is an edit of the YAML; the reader reports the variant it used (`records.at
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from connectors.vn import fold_accents, normalize_label
+from connectors.vn import fold_accents, normalize_label, text_key
 
 LAYOUT_DIR = Path(__file__).resolve().parent / "layouts"
 
 KINDS = frozenset({"text", "number", "integer", "money", "percent", "date", "bool", "cell"})
+
 
 
 def _as_list(value) -> tuple[str, ...]:
@@ -37,32 +39,70 @@ def _as_list(value) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+@cache
+def vocabulary() -> dict:
+    """`layouts/vocabulary.yaml`: abbreviations, Roman numerals and value vocabularies every layout shares."""
+    with (LAYOUT_DIR / "vocabulary.yaml").open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    data["abbreviations"] = {text_key(k): text_key(v) for k, v in (data.get("abbreviations") or {}).items()}
+    data["roman_numerals"] = {str(k).casefold(): int(v) for k, v in (data.get("roman_numerals") or {}).items()}
+    return data
+
+
+def header_key(text: object) -> str:
+    """A header (or row label) as it is compared: `vn.text_key` with the shared abbreviations."""
+    return text_key(text, vocabulary()["abbreviations"])
+
+
+def value_key(text: object) -> str:
+    """A cell value as it is looked up in a value vocabulary: abbreviations and Roman numerals read."""
+    voc = vocabulary()
+    return text_key(text, voc["abbreviations"], voc["roman_numerals"])
+
+
+def _pattern_key(pattern: str) -> re.Pattern:
+    """A whole-label regular expression in key form: accents folded, ` / ` between levels a space,
+    abbreviations expanded (the pattern is matched against a header's key, which has no punctuation)."""
+    text = fold_accents(pattern)
+    text = re.sub(r"\s*/\s*", " ", text)
+    for short, words in vocabulary()["abbreviations"].items():
+        text = re.sub(rf"(?<![\w\\]){re.escape(short)}(?!\w)", words, text)
+    return re.compile(text)
+
+
+def _levels(label: str, levels: Sequence[str] | None) -> list[str]:
+    return [x for x in (levels if levels is not None else [label]) if x]
+
+
 @dataclass(frozen=True)
 class LabelMatcher:
-    """Exact labels and whole-label regex patterns, matched on normalised, then accent-folded text."""
+    """Header spellings of one meaning: exact labels and whole-label regex patterns, compared by key.
+
+    A header of several levels (`Dự toán năm / Pháp lệnh`) matches on its full path or on a shorter
+    tail of it down to its leaf (`Pháp lệnh`); the full path and exact labels win over tails and patterns.
+    """
 
     labels: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
 
     def __post_init__(self):
-        object.__setattr__(self, "_norm", tuple(normalize_label(x) for x in self.labels))
-        object.__setattr__(self, "_fold", tuple(fold_accents(x) for x in self.labels))
-        object.__setattr__(self, "_re", tuple(re.compile(normalize_label(p)) for p in self.patterns))
-        object.__setattr__(self, "_re_fold", tuple(re.compile(fold_accents(p)) for p in self.patterns))
+        object.__setattr__(self, "_keys", frozenset(header_key(x) for x in self.labels))
+        object.__setattr__(self, "_re", tuple(_pattern_key(p) for p in self.patterns))
 
-    def match_strength(self, label: str) -> int:
-        """3 exact label, 2 pattern, 1 accent-folded label or pattern, 0 no match."""
-        norm = normalize_label(label)
-        if not norm:
+    def match_strength(self, label: str, levels: Sequence[str] | None = None) -> int:
+        """4 exact on the full path, 3 exact on a tail, 2 pattern on the full path, 1 pattern on a tail, 0."""
+        parts = [header_key(x) for x in _levels(label, levels)]
+        parts = [x for x in parts if x]
+        if not parts:
             return 0
-        if norm in self._norm:
-            return 3
-        if any(p.fullmatch(norm) for p in self._re):
-            return 2
-        folded = fold_accents(label)
-        if folded in self._fold or any(p.fullmatch(folded) for p in self._re_fold):
-            return 1
-        return 0
+        best = 0
+        for k in range(len(parts)):
+            flat = " ".join(parts[k:])
+            if flat in self._keys:
+                return 4 if k == 0 else 3
+            if best < 2 and any(p.fullmatch(flat) for p in self._re):
+                best = 2 if k == 0 else max(best, 1)
+        return best
 
     def describe(self) -> str:
         """The first label (or pattern) a person should look for."""
@@ -70,15 +110,41 @@ class LabelMatcher:
             return self.labels[0]
         return self.patterns[0] if self.patterns else "?"
 
+    def keys(self) -> list[str]:
+        """The keys of its labels (for 'the closest header found')."""
+        return sorted(self._keys)
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One canonical column: how its header reads, what kind of value it holds, whether it must exist."""
+    """One canonical column: how its header reads, what kind of value it holds, whether it must exist.
+
+    `values` maps a canonical value to its spellings (from a vocabulary of `vocabulary.yaml` or inline):
+    the cell is stored as the canonical value. `group_key`: a cell merged down a group of data rows (a
+    station code over its criteria) is filled down over the merged rows.
+    """
 
     name: str
     matcher: LabelMatcher
     kind: str = "text"
     required: bool = True
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    group_key: bool = False
+
+    def __post_init__(self):
+        lookup = {}
+        for canonical, spellings in self.values:
+            for spelling in (canonical, *spellings):
+                lookup.setdefault(value_key(spelling), canonical)
+        object.__setattr__(self, "_lookup", lookup)
+
+    def canonical_value(self, text: object) -> str | None:
+        """The canonical value a cell's text spells, or None when the vocabulary does not know it."""
+        return self._lookup.get(value_key(text))
+
+    @property
+    def canonical_values(self) -> list[str]:
+        return [c for c, _ in self.values]
 
 
 @dataclass(frozen=True)
@@ -89,11 +155,13 @@ class ColumnFamily:
     name: str  # e.g. "thang_{1}"
     kind: str = "cell"
 
-    def match(self, label: str) -> str | None:
-        """The canonical name for a header label of this family, or None."""
-        for text, pattern in ((normalize_label(label), normalize_label(self.pattern)),
-                              (fold_accents(label), fold_accents(self.pattern))):
-            m = re.fullmatch(pattern, text) if text else None
+    def match(self, label: str, levels: Sequence[str] | None = None) -> str | None:
+        """The canonical name for a header of this family (full path or a tail of it), or None."""
+        pattern = _pattern_key(self.pattern)
+        parts = [header_key(x) for x in _levels(label, levels)]
+        parts = [x for x in parts if x]
+        for k in range(len(parts)):
+            m = pattern.fullmatch(" ".join(parts[k:]))
             if m:
                 groups = [m.group(0)] + [str(int(g)) if g and g.isdigit() else (g or "") for g in m.groups()]
                 return self.name.format(*groups)
@@ -142,6 +210,7 @@ class SheetLayout:
     title: str = ""  # a human name of the table, for messages
     number_convention: str | None = "vi"  # how number text reads: vi (1.234,5), en (1,234.5), None (refuse 1.250)
     versions: tuple[SheetVersion, ...] = ()  # yearly variants, tried in order before the base layout
+    known: tuple[LabelMatcher, ...] = ()  # columns offices add that the product does not read (Ghi chú, %…)
 
     def version_for(self, labels: list[str]) -> tuple[str, SheetLayout]:
         """(version name, layout) for a header: the first variant whose labels are all present, else base."""
@@ -177,6 +246,21 @@ def _matcher(spec) -> LabelMatcher:
     return LabelMatcher(labels=_as_list(spec.get("labels")), patterns=_as_list(spec.get("patterns")))
 
 
+def _values(spec, where: str, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A column's value vocabulary: the name of one in vocabulary.yaml, or an inline mapping."""
+    if spec is None:
+        return ()
+    if isinstance(spec, str):
+        table = (vocabulary().get("values") or {}).get(spec)
+        if table is None:
+            raise ValueError(f"{where}: column {name!r} names an unknown value vocabulary {spec!r}")
+    elif isinstance(spec, dict):
+        table = spec
+    else:
+        raise ValueError(f"{where}: column {name!r}: values must name a vocabulary or map values to spellings")
+    return tuple((str(canonical), _as_list(spellings)) for canonical, spellings in table.items())
+
+
 def _columns(raw: dict | None, where: str) -> list[ColumnSpec]:
     columns = []
     for name, spec in (raw or {}).items():
@@ -185,7 +269,9 @@ def _columns(raw: dict | None, where: str) -> list[ColumnSpec]:
         if kind not in KINDS:
             raise ValueError(f"{where}: column {name!r} has unknown kind {kind!r}")
         columns.append(ColumnSpec(name=name, matcher=_matcher(spec), kind=kind,
-                                  required=bool(spec.get("required", True))))
+                                  required=bool(spec.get("required", True)),
+                                  values=_values(spec.get("values"), where, name),
+                                  group_key=bool(spec.get("group_key", False))))
     return columns
 
 
@@ -209,7 +295,10 @@ def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
         if kind not in KINDS:
             raise ValueError(f"{where}: family {spec.get('name')!r} has unknown kind {kind!r}")
         families.append(ColumnFamily(pattern=spec["pattern"], name=spec["name"], kind=kind))
-    detect = [_matcher(x) for x in header.get("detect") or []]
+    # a detect entry naming a declared column uses that column's spellings
+    by_name = {c.name: c.matcher for c in columns}
+    detect = [by_name[x] if isinstance(x, str) and x in by_name else _matcher(x)
+              for x in header.get("detect") or []]
     if not detect:
         raise ValueError(f"{where}: header.detect must list the labels of the header row")
     unit_line = str(raw.get("unit_line", "optional"))
@@ -240,6 +329,7 @@ def _sheet(key: str, raw: dict, source: str) -> SheetLayout:
         footer=tuple(normalize_label(x) for x in _as_list(stop.get("footer"))),
         footer_patterns=_as_list(stop.get("footer_patterns")),
         title=str(raw.get("title", key)),
+        known=tuple(_matcher(x) for x in raw.get("known") or []),
     )
 
 

@@ -530,3 +530,38 @@ def parse_datetime_array(values, *, texts_only: bool = False) -> tuple[np.ndarra
         good = rest[~failed]
         out[good] = [np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in parsed[~failed]]
     return out, bad
+
+
+# ------------------------------------------------------------------ keys: headers and values by meaning
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_WORD = re.compile(r"[\W_]+")
+_LETTERS_DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+
+
+def text_key(value: object, abbreviations: dict[str, str] | None = None,
+             roman: dict[str, int] | None = None) -> str:
+    """The key a header or a value is compared by: accents folded (đ -> d), case-folded, CamelCase split
+    (`NgayTiepNhan` -> `ngay tiep nhan`), every run of punctuation, underscores and whitespace (line
+    breaks too) one space, letters and digits apart (`MĐ1` -> `md 1`), then each whole-word
+    abbreviation replaced by its words and each Roman numeral (when `roman` is given) by its number.
+    """
+    text = normalize_text(cell_text(value) if not isinstance(value, str) else value)
+    if not text:
+        return ""
+    text = _CAMEL.sub(" ", text) if not text.isupper() else text
+    text = unicodedata.normalize("NFD", text.casefold())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").replace("đ", "d")
+    text = _NOT_WORD.sub(" ", text)
+    text = _LETTERS_DIGITS.sub(" ", text).strip()
+    if abbreviations or roman:
+        words = []
+        for word in text.split(" "):
+            if roman and word in roman:
+                words.append(str(roman[word]))
+            elif abbreviations and word in abbreviations:
+                words.append(abbreviations[word])
+            else:
+                words.append(word)
+        text = " ".join(words)
+    return text

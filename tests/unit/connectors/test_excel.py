@@ -142,7 +142,7 @@ def test_text_in_a_number_column_is_one_clear_sentence(tmp_path):
             ["2", "b", "abc", 2]]
     with pytest.raises(BadInputError) as info:
         _read(write_workbook(tmp_path / "bao-cao.xlsx", {"Số liệu": rows}))
-    assert str(info.value) == ("demo file bao-cao.xlsx, sheet 'Số liệu', row 4, column 'Số tiền': "
+    assert str(info.value) == ("demo file bao-cao.xlsx, sheet 'Số liệu', row 4, column 'Số tiền' (C): "
                                "found 'abc', expected a number")
 
 

@@ -82,5 +82,5 @@ def test_text_in_a_money_cell_names_the_cell(tmp_path):
     path = write_workbook(tmp_path / "bao-cao.xlsx", {"Thu NSNN": rows}, {"Thu NSNN": merges})
     with pytest.raises(BadInputError) as info:
         read_tax_workbook(path)
-    assert str(info.value) == ("tax file bao-cao.xlsx, sheet 'Thu NSNN', row 12, column 'Lũy kế từ đầu năm': "
+    assert str(info.value) == ("tax file bao-cao.xlsx, sheet 'Thu NSNN', row 12, column 'Lũy kế từ đầu năm' (G): "
                                "found 'abc', expected a number")
