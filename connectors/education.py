@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.errors import BadInputError
+from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame, ratio_percent
@@ -48,28 +48,36 @@ def read_education_workbook(path: str | Path) -> pd.DataFrame:
     table = read_workbook(path, load_layout(SOURCE))["danh_sach_truong"]
     records = table.records
     records = records[records["ma_truong"].notna()].reset_index(drop=True)
-    levels, valid_until = [], []
+    levels, valid_until, problems = [], [], []
+    letters = records.attrs.get("column_letters") or {}
+    # Levels and ownership arrive canonical ('Mức độ 1', 'Công lập' …; spellings in layouts/vocabulary.yaml).
     for rec in records.to_dict("records"):
         level = _level(rec["muc_chuan_quoc_gia"])
-        if level is None:
-            raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
-                                column=table.column_labels["muc_chuan_quoc_gia"],
-                                found=rec["muc_chuan_quoc_gia"] or "",
-                                expected="'Mức độ 1', 'Mức độ 2' or 'Chưa đạt'")
         until = None
-        if level:
+        if level is None:
+            problems.append(Problem(file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
+                                    column=table.column_labels["muc_chuan_quoc_gia"],
+                                    letter=letters.get("muc_chuan_quoc_gia"),
+                                    found=(rec.get("raw_cells") or {}).get("muc_chuan_quoc_gia", ""),
+                                    expected="'Mức độ 1', 'Mức độ 2' or 'Chưa đạt'",
+                                    expected_vi="'Mức độ 1', 'Mức độ 2' hoặc 'Chưa đạt'"))
+            level = 0
+        elif level:
             expiry, decided = rec.get("ngay_het_han"), rec.get("ngay_qd")
             if pd.notna(expiry):
                 until = pd.Timestamp(expiry).date()
             elif pd.notna(decided):
                 until = add_years(pd.Timestamp(decided).date(), RECOGNITION_YEARS)
             else:
-                raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet,
-                                    row=int(rec["row_number"]), column=table.column_labels["ngay_qd"], found="",
-                                    expected="the recognition decision's date (dd/mm/yyyy) for a school at "
-                                             f"{rec['muc_chuan_quoc_gia']}")
+                problems.append(Problem(
+                    file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
+                    column=table.column_labels["ngay_qd"], letter=letters.get("ngay_qd"), found="",
+                    expected=f"the recognition decision's date (dd/mm/yyyy) for a school at {rec['muc_chuan_quoc_gia']}",
+                    expected_vi=f"ngày của quyết định công nhận (dd/mm/yyyy) cho trường {rec['muc_chuan_quoc_gia']}"))
         levels.append(level)
         valid_until.append(until)
+    if problems:
+        raise BadInputError(problems=problems)
     records["is_public"] = [fold_accents(x or "") in _PUBLIC for x in records["loai_hinh"]]
     records["level"] = pd.Series(levels, dtype="int64", index=records.index)
     records["valid_until"] = pd.Series(valid_until, dtype="object", index=records.index)

@@ -659,8 +659,7 @@ def _canonical_value(value, spec: ColumnSpec) -> str | None:
         listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'" if len(choices) > 1 \
             else f"'{choices[0]}'"
         listed_vi = listed.replace(" or ", " hoặc ")
-        raise ValueError((f"one of {listed} (or a spelling of them in connectors/layouts)",
-                          f"một trong {listed_vi} (hoặc cách viết khác đã khai trong connectors/layouts)"))
+        raise ValueError((listed, listed_vi))
     return canonical
 
 

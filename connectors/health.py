@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.errors import BadInputError
+from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import LabelMatcher, load_layout
 from connectors.observations import observation, observation_frame, ratio_percent
@@ -43,16 +43,26 @@ def read_health_workbook(path: str | Path) -> pd.DataFrame:
     criteria = tables["tieu_chi"]
     crit = criteria.records
     crit = crit[crit["ma_tram"].notna() | crit["ket_luan"].notna()].reset_index(drop=True)
-    met = []
-    for conclusion, code, row in zip(crit["ket_luan"], crit["ma_tram"], crit["row_number"], strict=True):
+    letters = crit.attrs.get("column_letters") or {}
+    met, problems = [], []
+    # Kết luận arrives canonical ('Đạt' / 'Chưa đạt', its spellings in layouts/vocabulary.yaml); a row must
+    # name its station (merged cells are filled down by the reader) and conclude.
+    for conclusion, code, row, raw in zip(crit["ket_luan"], crit["ma_tram"], crit["row_number"], crit["raw_cells"],
+                                          strict=True):
         key = fold_accents(conclusion or "")
-        if key not in _CONCLUSIONS or not code:
-            column = "Kết luận" if key not in _CONCLUSIONS else "Mã trạm"
-            label = criteria.column_labels.get("ket_luan" if column == "Kết luận" else "ma_tram", column)
-            raise BadInputError(file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(row), column=label,
-                                found=(conclusion or "") if column == "Kết luận" else "",
-                                expected="'Đạt' or 'Chưa đạt'" if column == "Kết luận" else "a station code")
-        met.append(_CONCLUSIONS[key])
+        if key not in _CONCLUSIONS:
+            problems.append(Problem(file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(row),
+                                    column=criteria.column_labels.get("ket_luan", "Kết luận"),
+                                    letter=letters.get("ket_luan"), found=(raw or {}).get("ket_luan", ""),
+                                    expected="'Đạt' or 'Chưa đạt'", expected_vi="'Đạt' hoặc 'Chưa đạt'"))
+        if not code:
+            problems.append(Problem(file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(row),
+                                    column=criteria.column_labels.get("ma_tram", "Mã trạm"),
+                                    letter=letters.get("ma_tram"), found="", expected="a station code",
+                                    expected_vi="mã trạm y tế"))
+        met.append(_CONCLUSIONS.get(key, False))
+    if problems:
+        raise BadInputError(problems=problems)
     crit.insert(0, "table", "tieu_chi")
     crit["is_met"] = pd.Series(met, dtype="bool", index=crit.index)
     labels = dict(criteria.column_labels)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.errors import BadInputError
+from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
@@ -36,27 +36,36 @@ def _outline(records: pd.DataFrame, file: str, total_labels: tuple[str, ...]) ->
 
     The unmarked total row is `TONG` and the parent of section I (the total is the revenue collected in the
     ward); section II (transfers from the upper budget) has no parent. An unmarked row that is not the
-    total, an unknown marker or a line appearing twice is refused.
+    total, an unknown marker or a line appearing twice is refused (every such row is named).
     """
     rows = outline_rows(list(records["stt"]), list(records["label"]), total_labels)
+    header = (records.attrs.get("column_labels") or {}).get("stt", "STT")
+    letter = (records.attrs.get("column_letters") or {}).get("stt")
     codes, levels, parents = [], [], []
+    problems = []
+
+    def refuse(line, sheet, marker, expected, expected_vi):
+        problems.append(Problem(file=file, source=SOURCE, sheet=sheet, row=int(line), column=header, letter=letter,
+                                found=marker or "", expected=expected, expected_vi=expected_vi))
+
     for row, line, sheet in zip(rows, records["row_number"], records["sheet"], strict=True):
         if row.kind == "unmarked" or (row.kind == "total" and "TONG" in codes):
-            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
-                                found=row.marker, expected="an STT marker (I, 1, 1.1, a, -) or the total row "
-                                                           "'TỔNG THU NSNN TRÊN ĐỊA BÀN'")
-        if row.kind == "other":
-            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
-                                found=row.marker, expected="an STT marker (I, 1, 1.1, a, -)")
-        if row.code in codes:
-            raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=int(line), column="STT",
-                                found=row.marker, expected=f"each revenue line once ({row.code} appears twice)")
+            refuse(line, sheet, row.marker, "an STT marker (I, 1, 1.1, a, -) or the total row "
+                                            "'TỔNG THU NSNN TRÊN ĐỊA BÀN'",
+                   "một số thứ tự (I, 1, 1.1, a, -) hoặc dòng tổng 'TỔNG THU NSNN TRÊN ĐỊA BÀN'")
+        elif row.kind == "other":
+            refuse(line, sheet, row.marker, "an STT marker (I, 1, 1.1, a, -)", "một số thứ tự (I, 1, 1.1, a, -)")
+        elif row.code in codes:
+            refuse(line, sheet, row.marker, f"each revenue line once ({row.code} appears twice)",
+                   f"mỗi khoản thu một lần ({row.code} xuất hiện hai lần)")
         parent = row.parent
         if row.code == "I" and "TONG" in codes:
             parent = "TONG"
         codes.append(row.code)
         levels.append(row.level)
         parents.append(parent)
+    if problems:
+        raise BadInputError(problems=problems)
     out = records.copy()
     out.insert(1, "member_code", codes)
     out.insert(2, "level", pd.Series(levels, dtype="int64", index=out.index))
@@ -78,12 +87,15 @@ def read_tax_workbook(path: str | Path) -> pd.DataFrame:
     table = read_workbook(path, layout)["thu_nsnn"]
     records = table.records
     records = records[records["label"].notna() | records["stt"].notna()].reset_index(drop=True)
+    records.attrs.update(table.records.attrs)
     total_labels = tuple((layout.extra.get("outline") or {}).get("total_labels") or DEFAULT_TOTAL_LABELS)
     records = _outline(records, path.name, total_labels)
     if "TONG" not in set(records["member_code"]):
         raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=table.header_row + 1,
-                            column="Nội dung thu", found=records["label"].head(3).tolist(),
-                            expected="a total row 'TỔNG THU NSNN TRÊN ĐỊA BÀN' without an STT marker")
+                            column=table.column_labels.get("label", "Nội dung thu"),
+                            found=records["label"].head(3).tolist(),
+                            expected="a total row 'TỔNG THU NSNN TRÊN ĐỊA BÀN' without an STT marker",
+                            expected_vi="một dòng tổng 'TỔNG THU NSNN TRÊN ĐỊA BÀN' không đánh số thứ tự")
     records.attrs.update(table.records.attrs)
     return records
 

@@ -64,7 +64,7 @@ def test_observations(workbook):
 def test_unmarked_row_that_is_not_the_total_is_rejected(tmp_path):
     rows, merges = tax_rows([DATA[0], DATA[1], [None, "Một dòng lạ", None, 1, 1, 1, 1, 1]])
     path = write_workbook(tmp_path / "t.xlsx", {"Thu NSNN": rows}, {"Thu NSNN": merges})
-    with pytest.raises(BadInputError, match=r"row 12, column 'STT': found an empty cell"):
+    with pytest.raises(BadInputError, match=r"row 12, column 'STT' \(A\): found an empty cell"):
         read_tax_workbook(path)
 
 
