@@ -72,8 +72,10 @@ def read_education_workbook(path: str | Path) -> pd.DataFrame:
                 problems.append(Problem(
                     file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
                     column=table.column_labels["ngay_qd"], letter=letters.get("ngay_qd"), found="",
-                    expected=f"the recognition decision's date (dd/mm/yyyy) for a school at {rec['muc_chuan_quoc_gia']}",
-                    expected_vi=f"ngày của quyết định công nhận (dd/mm/yyyy) cho trường {rec['muc_chuan_quoc_gia']}"))
+                    expected="the recognition decision's date (dd/mm/yyyy) for a school at "
+                             f"{rec['muc_chuan_quoc_gia']}",
+                    expected_vi="ngày của quyết định công nhận (dd/mm/yyyy) cho trường "
+                                f"{rec['muc_chuan_quoc_gia']}"))
         levels.append(level)
         valid_until.append(until)
     if problems:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.errors import BadInputError
+from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
-from connectors.layout import load_layout
+from connectors.layout import load_layout, value_key, vocabulary
 from connectors.observations import observation, observation_frame
 from connectors.outline import outline_rows
-from connectors.vn import cell_text, fold_accents, money_factor, normalize_text, parse_number, period_bounds
+from connectors.vn import cell_text, is_missing, money_factor, normalize_text, parse_number, period_bounds
 
 SOURCE = "indicators"
 
@@ -57,16 +57,71 @@ def read_indicators_workbook(path: str | Path) -> pd.DataFrame:
     if year is None and table.period:
         year = int(table.period[:4])
     records.attrs["year"] = year
+    _read_numbers(records, path.name)
     return records
 
 
-def _number(rec: dict, column: str, file: str, labels: str) -> float | None:
-    value = rec.get(column)
-    try:
-        return parse_number(value)
-    except ValueError:
-        raise BadInputError(file=file, source=SOURCE, sheet=rec.get("sheet"), row=int(rec["row_number"]),
-                            column=labels, found=cell_text(value), expected="a number") from None
+_NUMBER_COLUMNS = ["nam_truoc", "ke_hoach_nam"] + [f"thang_{m}" for m in range(1, 13)]
+
+
+def _assessments() -> dict[str, dict[str, str]]:
+    """Assessment rows (ANTT): code -> {value key -> canonical text}, from the layout and its vocabulary."""
+    meanings = load_layout(SOURCE).extra.get("indicators") or {}
+    voc = vocabulary().get("values") or {}
+    out = {}
+    for code, meaning in meanings.items():
+        if meaning.get("kind") != "assessment":
+            continue
+        lookup = {}
+        for canonical in meaning.get("values") or {}:
+            for spelling in (canonical, *(voc.get(meaning.get("vocabulary"), {}).get(canonical) or ())):
+                lookup.setdefault(value_key(spelling), canonical)
+        out[code] = lookup
+    return out
+
+
+def _read_numbers(records: pd.DataFrame, file: str) -> None:
+    """Parse every figure once, here: `<column>_number` (float, NaN for blank or `-`) beside each month,
+    `Năm trước` and `Kế hoạch năm` cell; an assessment row's cells are checked against its vocabulary
+    instead. Every cell that fits neither is refused, all together."""
+    labels = records.attrs.get("column_labels") or {}
+    letters = records.attrs.get("column_letters") or {}
+    assessments = _assessments()
+    problems = []
+    codes = records["ma_chi_tieu"].tolist()
+    for column in _NUMBER_COLUMNS:
+        if column not in records.columns:
+            continue
+        numbers = []
+        for code, value, rec_row, sheet, raw in zip(codes, records[column], records["row_number"], records["sheet"],
+                                                    records["raw_cells"], strict=True):
+            number = math.nan
+            if code in assessments:
+                if not is_missing(value) and value_key(cell_text(value)) not in assessments[code]:
+                    choices = " or ".join(f"'{k}'" for k in dict.fromkeys(assessments[code].values()))
+                    problems.append(Problem(file=file, source=SOURCE, sheet=sheet, row=int(rec_row),
+                                            column=labels.get(column, column), letter=letters.get(column),
+                                            found=(raw or {}).get(column, cell_text(value)), expected=choices,
+                                            expected_vi=choices.replace(" or ", " hoặc ")))
+            else:
+                try:
+                    parsed = parse_number(value)
+                    number = math.nan if parsed is None else float(parsed)
+                except ValueError:
+                    problems.append(Problem(file=file, source=SOURCE, sheet=sheet, row=int(rec_row),
+                                            column=labels.get(column, column), letter=letters.get(column),
+                                            found=(raw or {}).get(column, cell_text(value)), expected="a number",
+                                            expected_vi="một số"))
+            numbers.append(number)
+        records[f"{column}_number"] = pd.Series(numbers, dtype="float64", index=records.index)
+    if problems:
+        raise BadInputError(problems=sorted(problems, key=lambda p: (p.row or 0, p.letter or "")))
+
+
+def _number(rec: dict, column: str) -> float | None:
+    """The figure the reader parsed for `column` of a record (None when blank)."""
+    value = rec.get(f"{column}_number")
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
@@ -105,19 +160,19 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
             if cell is None:
                 continue
             text = normalize_text(cell_text(cell))
-            values = {fold_accents(k): (k, v) for k, v in (meaning.get("values") or {}).items()}
-            if fold_accents(text) not in values:
+            values = meaning.get("values") or {}
+            canonical = _assessments()[code].get(value_key(text))
+            if canonical is None:
                 raise BadInputError(file=file, source=SOURCE, sheet=rec["sheet"], row=int(rec["row_number"]),
-                                    column=label, found=text,
-                                    expected=" or ".join(f"'{k}'" for k in meaning.get("values") or {}))
-            canonical, flag = values[fold_accents(text)]
+                                    column=label, found=text, expected=" or ".join(f"'{k}'" for k in values))
+            flag = values[canonical]
             rows.append(observation(code, unit_code, period, value=float(flag), text_value=canonical, **lineage))
             continue
-        value = _number(rec, column, file, label)
+        value = _number(rec, column)
         if value is None and meaning.get("sum_of"):
             # a formula cell saved without its result (a template filled by a script): the sum it stands for
             parts = [by_code.get(code_) for code_ in meaning["sum_of"]]
-            numbers = [None if r is None else _number(r, column, file, label) for r in parts]
+            numbers = [None if r is None else _number(r, column) for r in parts]
             if all(n is not None for n in numbers):
                 value = round(sum(numbers), 4)
         if kind == "money":
@@ -139,7 +194,7 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
             parts = []
             for key in ("numerator", "denominator"):
                 sub = by_code.get(meaning.get(key))
-                parts.append(None if sub is None else _number(sub, column, file, label))
+                parts.append(None if sub is None else _number(sub, column))
             num, den = parts
             if value is None and num is None and den is None:
                 continue

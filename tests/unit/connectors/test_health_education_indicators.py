@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import openpyxl
 import pytest
 
 from connectors.education import observations_from_education, read_education_workbook
@@ -176,7 +177,16 @@ def test_indicators_workbook_of_another_year_is_rejected(tmp_path):
 
 
 def test_indicators_text_in_a_number_row_is_rejected(tmp_path):
-    records = read_indicators_workbook(_indicators(tmp_path))
-    records.loc[records["ma_chi_tieu"] == "TGTSP", "thang_3"] = "mười"
-    with pytest.raises(BadInputError, match=r"row 10, column 'Thực hiện / Tháng 3': found 'mười', expected a number"):
-        observations_from_indicators(records, "10549", "2025-03")
+    # Numbers are read once, by the reader: a word in a figure's cell is refused there, at its cell (I10),
+    # and so is an assessment outside its vocabulary (I16), both in one refusal.
+    path = _indicators(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["Chỉ tiêu"]["I10"] = "mười"
+    book["Chỉ tiêu"]["I16"] = "Tốt"
+    book.save(path)
+    with pytest.raises(BadInputError) as info:
+        read_indicators_workbook(path)
+    assert [p.message_en().split(", ", 1)[1] for p in info.value.problems] == [
+        "sheet 'Chỉ tiêu', row 10, column 'Thực hiện / Tháng 3' (I): found 'mười', expected a number",
+        "sheet 'Chỉ tiêu', row 16, column 'Thực hiện / Tháng 3' (I): found 'Tốt', "
+        "expected 'Giữ vững' or 'Không giữ vững'"]
