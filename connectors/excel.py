@@ -161,8 +161,16 @@ class Workbook:
                 merged = sheet.merged_cell_ranges
             except Exception:  # not available for every format
                 merged = None
+            if merged is None and self.format == "ods":
+                merged = self._ods_merges().get(name)
             grid = Grid(name=name, rows=[list(r) for r in rows], merged=list(merged) if merged else None)
         return _convert_legacy_text(grid, file=self.path.name, source=self.source)
+
+    def _ods_merges(self) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+        """Merged ranges of every sheet of an .ods (calamine gives none for ODF): read from content.xml."""
+        if not hasattr(self, "_ods_cache"):
+            self._ods_cache = ods_merged_ranges(self.path.read_bytes())
+        return self._ods_cache
 
     def close(self) -> None:
         """Release the workbook."""
@@ -174,6 +182,44 @@ class Workbook:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_ODF_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def ods_merged_ranges(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Sheet name -> merged ranges ((row, col), (last row, last col)), 0-based, of an OpenDocument sheet.
+
+    A merged cell carries `table:number-rows-spanned` / `table:number-columns-spanned`; repeated rows and
+    cells (`…-repeated`) advance the position. Parsed with defusedxml (the container was checked first).
+    """
+    out: dict[str, list] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as fh:
+            sheet, row, col, ranges = None, 0, 0, []
+            for event, elem in defusedxml.ElementTree.iterparse(fh, events=("start", "end")):
+                tag = elem.tag
+                if tag == _ODF_TABLE + "table":
+                    if event == "start":
+                        sheet, row, ranges = elem.get(_ODF_TABLE + "name"), 0, []
+                    else:
+                        out[sheet] = ranges
+                        elem.clear()
+                elif tag == _ODF_TABLE + "table-row":
+                    if event == "start":
+                        col = 0
+                    else:
+                        row += int(elem.get(_ODF_TABLE + "number-rows-repeated", "1"))
+                        elem.clear()
+                elif tag in (_ODF_TABLE + "table-cell", _ODF_TABLE + "covered-table-cell") and event == "start":
+                    rows = int(elem.get(_ODF_TABLE + "number-rows-spanned", "1"))
+                    cols = int(elem.get(_ODF_TABLE + "number-columns-spanned", "1"))
+                    if rows > 1 or cols > 1:
+                        ranges.append(((row, col), (row + rows - 1, col + cols - 1)))
+                    col += int(elem.get(_ODF_TABLE + "number-columns-repeated", "1"))
+    except (KeyError, zipfile.BadZipFile, defusedxml.ElementTree.ParseError, ValueError):
+        return {}
+    return out
 
 
 def check_zip_container(data: bytes, *, file: str, source: str | None = None) -> None:
