@@ -1,15 +1,18 @@
 """The one generic spreadsheet reader: a workbook + a `SheetLayout` -> canonical records with lineage.
 
-Reads cell values with python-calamine (fast; merged ranges come with it for xlsx), finds the sheet and
-its header by labels (never by row number), forward-fills merged header cells and joins header levels
-with ` / `, skips the ruler row (`A B 1 2 3=1+2`), reads the sheet's unit line (`Đơn vị tính: Triệu
-đồng`), stops at the first fully empty row or the footer (`Người lập biểu` …), and converts each mapped
-cell by its kind. Every record carries `source_file`, `sheet`, `row_number` (1-based, as Excel shows it)
-and `raw_cells` (canonical column -> the cell's text as found); `records.attrs["column_labels"]` maps
-canonical columns to the header labels they came from.
+Reads cell values with python-calamine (fast; merged ranges come with it for xlsx and xls, and are read
+from content.xml for .ods), finds the sheet and its header by meaning (never by row number), forward-fills
+merged header cells and joins header levels with ` / `, skips the ruler row (`A B 1 2 3=1+2`), reads the
+sheet's unit line (`Đơn vị tính: Triệu đồng`), stops at the first fully empty row or the footer (`Người
+lập biểu` …), and converts each mapped cell by its kind or its value vocabulary. Every record carries
+`source_file`, `sheet`, `row_number` (1-based, as Excel shows it) and `raw_cells` (canonical column -> the
+cell's text as found); `records.attrs` carries `column_labels` / `column_letters` (canonical column ->
+header as typed / its letter), `columns_used`, `columns_ignored` and `reader_warnings` (columns nobody
+declared, ignored and reported).
 
-A file that does not fit raises `BadInputError` naming file, sheet, row, column, what was found and what
-was expected. Formats are sniffed from the bytes (`sniff_format`), not trusted from the extension: xlsx,
+A file that does not fit raises one `BadInputError` listing every problem found (`problems`), each naming
+file, sheet, row, the column by its header as typed and its letter, the value as typed and what was
+expected. Formats are sniffed from the bytes (`sniff_format`), not trusted from the extension: xlsx,
 BIFF `.xls`, `.ods`, an HTML table saved as `.xls`, CSV/tab text in UTF-8 or UTF-16. A sheet typed in a
 legacy font (TCVN3, VNI) is converted as a whole and says so (`records.attrs["text_encoding"]`), while
 `raw_cells` keep the text as found. Number text follows the layout's declared convention (`numbers: vi`).

@@ -6,11 +6,15 @@ follows it, where the sheet's unit line is, where the data stop, and how each he
 canonical column (with its kind: text, number, money, percent, date, bool, cell). A new yearly workbook
 should mean editing the YAML, not the code (style.md principle 5).
 
-Labels are compared after `vn.normalize_label` (NFC, whitespace collapsed, case-folded, ` / ` between
-header levels) and, failing that, without accents (`vn.fold_accents`). Patterns are regular expressions
-matched against the whole normalised label. A sheet's `versions:` list describes yearly variants of the
-form (recognised by a header label only they carry; columns replaced, added or dropped), so a new year's
-form is an edit of the YAML; the reader reports the variant it used (`records.attrs["layout_version"]`).
+Headers are compared by meaning (`header_key`): accents, case, punctuation, underscores, CamelCase and
+line breaks do not count, and the abbreviations of `layouts/vocabulary.yaml` read as their words; a
+grouped header matches on its full path or a tail of it down to its leaf. Patterns are regular
+expressions over the whole key (levels separated by a space). Columns may name a value vocabulary
+(`values:`, stored as the canonical value), be `group_key`s (filled down over merged rows), and a sheet
+lists the columns offices add that are not read (`known:`). A sheet's `versions:` list describes yearly
+variants of the form (recognised by a header label only they carry; columns replaced, added or dropped),
+so a new year's form is an edit of the YAML; the reader reports the variant it used
+(`records.attrs["layout_version"]`). How to add a spelling: `layouts/README.md`.
 """
 
 from __future__ import annotations
