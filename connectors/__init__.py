@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -27,7 +26,7 @@ class SourceSpec:
 
     code: str
     kind: str  # "file" (a workbook in the inbox) or "api" (pulled; `read` reads its file exports)
-    read: Callable[[str | Path], pd.DataFrame]
+    read: Callable[..., pd.DataFrame]  # (path, period=None) -> records; period picks a sheet per month
     to_observations: Callable[[pd.DataFrame, str, str], pd.DataFrame]
     file_pattern: str  # the delivered file's name, `{period}` = YYYY-MM
     description: str = ""

@@ -38,14 +38,14 @@ def _level(text: str | None) -> int | None:
     return 0 if folded in _NOT_MET else None
 
 
-def read_education_workbook(path: str | Path) -> pd.DataFrame:
+def read_education_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """One row per school: register columns + `is_public`, `level` (0, 1, 2) and `valid_until` (date).
 
     Raises:
         BadInputError: an unknown standard level, or a recognised school without any date.
     """
     path = Path(path)
-    table = read_workbook(path, load_layout(SOURCE))["danh_sach_truong"]
+    table = read_workbook(path, load_layout(SOURCE), period=period)["danh_sach_truong"]
     records = table.records
     records = records[records["ma_truong"].notna()].reset_index(drop=True)
     levels, valid_until, problems = [], [], []

@@ -40,6 +40,7 @@ from connectors.textfile import detect_text_encoding, read_csv_rows, read_html_t
 from connectors.vn import (
     AmbiguousNumberError,
     cell_text,
+    fold_accents,
     is_missing,
     money_factor,
     normalize_label,
@@ -145,6 +146,16 @@ class Workbook:
                 found="an empty file (0 bytes)" if not data else f"a {self.format} file",
                 expected="an Excel workbook (.xlsx, .xls or .ods), an HTML table or a CSV file",
             )
+
+    @property
+    def hidden_sheets(self) -> set[str]:
+        """Sheets hidden in the workbook (hidden or very hidden): never read."""
+        if self._book is None:
+            return set()
+        try:
+            return {m.name for m in self._book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] != "Visible"}
+        except Exception:  # metadata not available for this format
+            return set()
 
     @property
     def sheet_names(self) -> list[str]:
@@ -476,25 +487,97 @@ def _find_header(grid: Grid, layout: SheetLayout) -> int | None:
     return None
 
 
-def select_sheet(book: Workbook, layout: SheetLayout) -> str | None:
-    """The sheet a layout applies to: by name, then by a title in its top rows, then a lone sheet."""
-    names = book.sheet_names
-    wanted = {normalize_label(n) for n in layout.select.names}
-    for name in names:
-        if normalize_label(name) in wanted:
-            return name
-    if layout.select.title_patterns:
-        patterns = [re.compile(normalize_label(p)) for p in layout.select.title_patterns]
-        for name in names:
-            grid = book.grid(name)
-            for row in grid.rows[: layout.search_rows]:
-                for v in row:
-                    text = normalize_label(cell_text(v))
-                    if text and any(p.search(text) for p in patterns):
-                        return name
-    if layout.select.only_sheet and len(names) == 1:
-        return names[0]
-    return None
+_DRAFT_NAMES = re.compile(r"\b(nhap|draft|ban sao|copy|cu|old|tmp|temp|test|thu nghiem|backup|sao luu)\b")
+_SHEET_MONTH = (re.compile(r"^(?:.*\b)?(?:thang|t)\s*0?(\d{1,2})(?:\s*(?:nam\s*)?(\d{4}))?\b"),
+                re.compile(r"^(?:.*\b)?0?(\d{1,2})\s+(\d{4})\b"))
+
+
+def sheet_period(book: Workbook, name: str, search_rows: int = 12) -> tuple[int | None, int | None]:
+    """(month, year) a sheet claims: from a period line in its top rows (`Tháng 12 năm 2025`), else from
+    its name (`T12`, `Tháng 12`, `12-2025`); (None, None) when it names none."""
+    for row in book.grid(name).rows[:search_rows]:
+        for v in row:
+            found = parse_period_line(cell_text(v)) if isinstance(v, str) else None
+            if found:
+                return int(found[5:]), int(found[:4])
+    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", fold_accents(name)).split())
+    for pattern in _SHEET_MONTH:
+        m = pattern.match(folded)
+        if m and 1 <= int(m.group(1)) <= 12:
+            return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
+    return None, None
+
+
+def _claims(book: Workbook, layout: SheetLayout, name: str) -> bool:
+    """True when a sheet is one of the layout's: by its name, or by a title in its top rows."""
+    if normalize_label(name) in {normalize_label(n) for n in layout.select.names}:
+        return True
+    patterns = [re.compile(normalize_label(p)) for p in layout.select.title_patterns]
+    if not patterns:
+        return False
+    for row in book.grid(name).rows[: layout.search_rows]:
+        for v in row:
+            text = normalize_label(cell_text(v)) if isinstance(v, str) else ""
+            if text and any(p.search(text) for p in patterns):
+                return True
+    return False
+
+
+def choose_sheet(book: Workbook, layout: SheetLayout, period: str | None = None
+                 ) -> tuple[str | None, list[Problem]]:
+    """The sheet a layout applies to, and the notes on the sheets passed over.
+
+    Hidden sheets are never read, nor sheets named as drafts or copies (`Nháp`, `Bản sao`, `cũ` …). Of the
+    visible sheets that are the layout's (by name or title; a lone sheet too, where the layout allows),
+    a workbook with a sheet per month gives the one of `period` (by its title line or its name); two
+    visible sheets claiming the period are refused naming both. Sheets of other months are passed over.
+    """
+    file, source = book.path.name, book.source
+    notes: list[Problem] = []
+    visible = []
+    for name in book.sheet_names:
+        if name in book.hidden_sheets:
+            notes.append(Problem(file=file, source=source, sheet=name, expected="", severity="warning",
+                                 note_vi="trang ẩn, không đọc", note_en="a hidden sheet, not read"))
+        elif _DRAFT_NAMES.search(" ".join(re.sub(r"[^a-z0-9]+", " ", fold_accents(name)).split())):
+            notes.append(Problem(file=file, source=source, sheet=name, expected="", severity="warning",
+                                 note_vi="trang nháp hoặc bản sao, không đọc",
+                                 note_en="a draft or copy sheet, not read"))
+        else:
+            visible.append(name)
+    candidates = [n for n in visible if _claims(book, layout, n)]
+    if not candidates and layout.select.only_sheet and len(visible) == 1:
+        candidates = visible
+    if len(candidates) <= 1 or period is None:
+        return (candidates[0] if candidates else None), notes
+    year, month = int(period[:4]), int(period[5:7])
+    claims = {n: sheet_period(book, n, layout.search_rows) for n in candidates}
+    of_period = [n for n, (m, y) in claims.items() if m == month and y in (None, year)]
+    undated = [n for n, (m, _) in claims.items() if m is None]
+    if len(of_period) > 1:
+        raise BadInputError(file=file, source=source, sheet=of_period[0],
+                            found=f"{len(of_period)} visible sheets for {month:02d}/{year}: "
+                                  + ", ".join(f"'{n}'" for n in of_period),
+                            expected="one sheet per month: hide, delete or rename the outdated one",
+                            expected_vi="mỗi tháng một trang: ẩn, xóa hoặc đổi tên trang cũ")
+    chosen = of_period[0] if of_period else (undated[0] if len(undated) == 1 else None)
+    if chosen is None:
+        raise BadInputError(file=file, source=source,
+                            found=", ".join(f"'{n}'" for n in candidates),
+                            expected=f"a sheet for {month:02d}/{year} (by its name or its title line "
+                                     f"'Tháng {month} năm {year}')",
+                            expected_vi=f"một trang của tháng {month:02d}/{year} (theo tên trang hoặc dòng "
+                                        f"'Tháng {month} năm {year}')")
+    for name in candidates:
+        if name != chosen:
+            notes.append(Problem(file=file, source=source, sheet=name, expected="", severity="warning",
+                                 note_vi="trang của kỳ khác, không đọc", note_en="a sheet of another period, not read"))
+    return chosen, notes
+
+
+def select_sheet(book: Workbook, layout: SheetLayout, period: str | None = None) -> str | None:
+    """The sheet a layout applies to (see `choose_sheet`), without the notes."""
+    return choose_sheet(book, layout, period)[0]
 
 
 def _convert(value, kind: str, factor: float | None, convention: str | None = "vi"):
@@ -548,7 +631,8 @@ def _is_footer(values: list, layout: SheetLayout) -> bool:
     return False
 
 
-def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = None) -> SheetTable | None:
+def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = None,
+               period: str | None = None) -> SheetTable | None:
     """Read the table `layout` describes from an open workbook; None when an optional sheet is absent.
 
     Every problem of the sheet is collected (missing or doubled columns, then every cell that does not
@@ -557,7 +641,10 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     """
     file = book.path.name
     source = book.source
-    name = sheet_name or select_sheet(book, layout)
+    sheet_notes: list[Problem] = []
+    name = sheet_name
+    if name is None:
+        name, sheet_notes = choose_sheet(book, layout, period)
     if name is None:
         if not layout.required:
             return None
@@ -684,7 +771,7 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
                                      for col, c in sorted(mapping.items(), key=lambda kv: kv[1])]
     records.attrs["columns_ignored"] = [{"header": labels[c], "letter": column_letter(c), "known": c in known}
                                         for c in sorted(known + unknown)]
-    records.attrs["reader_warnings"] = [w.to_dict() for w in warnings]
+    records.attrs["reader_warnings"] = [w.to_dict() for w in sheet_notes + warnings]
     records.attrs["value_sets"] = {spec.name: spec.canonical_values for spec in layout.columns if spec.values}
     records.attrs["unit_text"] = unit_text
     records.attrs["unit_factor"] = factor
@@ -811,7 +898,7 @@ def _column(values: list | None, kind: str, n: int) -> pd.Series:
     return pd.Series(values, dtype="object")
 
 
-def read_workbook(path: str | Path, layout: FileLayout) -> dict[str, SheetTable]:
+def read_workbook(path: str | Path, layout: FileLayout, period: str | None = None) -> dict[str, SheetTable]:
     """Every sheet a `FileLayout` declares, read from the workbook at `path` (absent optional ones omitted).
 
     The problems of every sheet are raised together.
@@ -821,7 +908,7 @@ def read_workbook(path: str | Path, layout: FileLayout) -> dict[str, SheetTable]
     with Workbook(path, source=layout.source) as book:
         for key, sheet_layout in layout.sheets.items():
             try:
-                table = read_sheet(book, sheet_layout)
+                table = read_sheet(book, sheet_layout, period=period)
             except BadInputError as exc:
                 problems.extend(exc.problems)
                 continue

@@ -32,14 +32,14 @@ def _mau_2a_rows() -> dict[str, LabelMatcher]:
             for code, spec in raw.items()}
 
 
-def read_health_workbook(path: str | Path) -> pd.DataFrame:
+def read_health_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """Criterion rows (`table='tieu_chi'`, with `is_met`) and Mẫu 2a rows (`table='mau_2a'`, `item_code`).
 
     Raises:
         BadInputError: the workbook does not fit (e.g. a `Kết luận` other than `Đạt` / `Chưa đạt`).
     """
     path = Path(path)
-    tables = read_workbook(path, load_layout(SOURCE))
+    tables = read_workbook(path, load_layout(SOURCE), period=period)
     criteria = tables["tieu_chi"]
     crit = criteria.records
     crit = crit[crit["ma_tram"].notna() | crit["ket_luan"].notna()].reset_index(drop=True)

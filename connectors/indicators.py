@@ -27,7 +27,7 @@ from connectors.vn import cell_text, is_missing, money_factor, normalize_text, p
 SOURCE = "indicators"
 
 
-def read_indicators_workbook(path: str | Path) -> pd.DataFrame:
+def read_indicators_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """One row per indicator line with a code: `stt, ma_chi_tieu, chi_tieu, don_vi_tinh, nam_truoc,
     ke_hoach_nam, thang_1 … thang_12, ghi_chu` (month cells as found: numbers, text or None) + lineage.
 
@@ -35,7 +35,7 @@ def read_indicators_workbook(path: str | Path) -> pd.DataFrame:
     `records.attrs["parent_of"]` maps each code to its parent row's code in the STT outline (or None).
     """
     path = Path(path)
-    table = read_workbook(path, load_layout(SOURCE))["chi_tieu"]
+    table = read_workbook(path, load_layout(SOURCE), period=period)["chi_tieu"]
     records = table.records
     marked = records[records["ma_chi_tieu"].notna() | records["stt"].notna()].reset_index(drop=True)
     outline = outline_rows(list(marked["stt"]), list(marked["chi_tieu"]))

@@ -73,7 +73,7 @@ def _outline(records: pd.DataFrame, file: str, total_labels: tuple[str, ...]) ->
     return out
 
 
-def read_tax_workbook(path: str | Path) -> pd.DataFrame:
+def read_tax_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """Revenue lines of one report: `stt, member_code, level, parent_code, label, ma_muc, <money>_vnd …`.
 
     Money columns (`du_toan_phap_lenh_vnd, du_toan_hdnd_vnd, th_thang_vnd, luy_ke_vnd, cung_ky_vnd`) are
@@ -84,7 +84,7 @@ def read_tax_workbook(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     layout = load_layout(SOURCE)
-    table = read_workbook(path, layout)["thu_nsnn"]
+    table = read_workbook(path, layout, period=period)["thu_nsnn"]
     records = table.records
     records = records[records["label"].notna() | records["stt"].notna()].reset_index(drop=True)
     records.attrs.update(table.records.attrs)
