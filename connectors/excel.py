@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import math
 import re
 import zipfile
 import zlib
@@ -34,6 +35,7 @@ import pandas as pd
 import python_calamine
 
 from connectors.errors import BadInputError, Problem
+from connectors.formulas import Evaluator, FormulaError, SheetFacts, xlsx_sheet_facts
 from connectors.layout import ColumnSpec, FileLayout, SheetLayout, header_key
 from connectors.legacy import UNICODE, detect_encoding, to_unicode
 from connectors.textfile import detect_text_encoding, read_csv_rows, read_html_tables
@@ -53,6 +55,9 @@ from connectors.vn import (
 )
 
 LINEAGE_COLUMNS = ["source_file", "sheet", "row_number"]
+# No figure of a ward's report comes near this, in any unit (10^15 đồng is a thousand times the state
+# budget); `1e308`, `inf` or NaN in a cell is a typing or export error, refused at the cell.
+MAX_MAGNITUDE = 1e15
 
 # Limits on a zipped workbook (xlsx, ods), checked from its directory before any XML is parsed, so a zip
 # bomb is refused without being inflated. Real ward reports inflate 3-20x (large shared-string tables up to
@@ -100,6 +105,11 @@ class Grid:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
     raw_rows: list[list] | None = None  # the cells as found, when `rows` were converted from a legacy font
     text_encoding: str = UNICODE          # unicode, tcvn3 or vni (what the texts were typed in)
+    hidden_rows: set[int] = field(default_factory=set)  # rows hidden in the sheet (xlsx): never read
+    # formulas saved without a result: computed ones (cell -> formula) and those that could not be
+    # (cell -> (formula, why)); the reader refuses the latter when it needs the cell
+    computed: dict[tuple[int, int], str] = field(default_factory=dict)
+    uncomputed: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -178,7 +188,14 @@ class Workbook:
             if merged is None and self.format == "ods":
                 merged = self._ods_merges().get(name)
             grid = Grid(name=name, rows=[list(r) for r in rows], merged=list(merged) if merged else None)
+            if self.format == "xlsx":
+                _apply_sheet_facts(grid, self._xlsx_facts().get(name))
         return _convert_legacy_text(grid, file=self.path.name, source=self.source)
+
+    def _xlsx_facts(self) -> dict[str, SheetFacts]:
+        if not hasattr(self, "_facts_cache"):
+            self._facts_cache = xlsx_sheet_facts(self.path.read_bytes())
+        return self._facts_cache
 
     def _ods_merges(self) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
         """Merged ranges of every sheet of an .ods (calamine gives none for ODF): read from content.xml."""
@@ -196,6 +213,66 @@ class Workbook:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _apply_sheet_facts(grid: Grid, facts: SheetFacts | None) -> None:
+    """Hidden rows onto the grid, and each formula saved without a result computed into its cell (plain
+    arithmetic over the sheet's cells) or listed as not computable."""
+    if facts is None:
+        return
+    grid.hidden_rows = set(facts.hidden_rows)
+    pending = dict(facts.formulas)
+    visiting: set[tuple[int, int]] = set()
+
+    def value_of(r: int, c: int):
+        """A referenced cell as a formula sees it: a float, None (blank), TRUE/FALSE, or its text."""
+        if (r, c) in pending:
+            return compute(r, c)
+        value = grid.rows[r][c] if r < len(grid.rows) and c < len(grid.rows[r]) else None
+        if value is None or (isinstance(value, str) and not normalize_text(value)):
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            return float(value)
+        if not isinstance(value, str):
+            return cell_text(value)
+        # numbers typed as text count as in Excel only when unambiguous; other text stays text
+        try:
+            number = parse_number(value, None)
+        except ValueError:
+            return normalize_text(value)
+        return None if number is None else float(number)
+
+    def compute(r: int, c: int) -> float | None:
+        if (r, c) in grid.computed:
+            return grid.rows[r][c]
+        if (r, c) in grid.uncomputed:
+            raise FormulaError("it refers to a formula that cannot be computed")
+        if (r, c) in visiting:
+            raise FormulaError("a circular reference")
+        visiting.add((r, c))
+        formula = pending[(r, c)]
+        try:
+            result = Evaluator(value_of).evaluate(formula)
+        except FormulaError as exc:
+            grid.uncomputed[(r, c)] = ("=" + formula, str(exc))
+            raise
+        finally:
+            visiting.discard((r, c))
+        while len(grid.rows) <= r:
+            grid.rows.append([])
+        row = grid.rows[r]
+        row.extend([None] * (c + 1 - len(row)))
+        row[c] = result
+        grid.computed[(r, c)] = "=" + formula
+        return result
+
+    for cell in list(pending):
+        try:
+            compute(*cell)
+        except FormulaError:
+            continue
 
 
 _ODF_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -600,6 +677,10 @@ def _convert(value, kind: str, factor: float | None, convention: str | None = "v
             raise ValueError("a number") from None
         if number is None:
             return None
+        if not math.isfinite(number) or abs(number) >= MAX_MAGNITUDE:
+            raise ValueError((f"a figure below {MAX_MAGNITUDE:.0e} in size (an absurd magnitude, an overflow "
+                              "or a #NUM! error)", f"một con số nhỏ hơn {MAX_MAGNITUDE:.0e} (giá trị vô lý, "
+                              "tràn số hoặc lỗi #NUM!)"))
         if kind == "integer" and not float(number).is_integer():
             raise ValueError("a whole number")
         if kind == "money":
@@ -716,26 +797,48 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     raw_cells: list[dict[str, str]] = []
     row_numbers: list[int] = []
     seen_data = False
+    blank_rows: list[int] = []   # blank rows inside the table (0-based), skipped
+    hidden_rows: list[int] = []  # hidden rows inside the table, skipped
+    pending_blank: list[int] = []
     raw_grid = grid.raw_rows if grid.raw_rows is not None else grid.rows
     for r in range(first, len(grid.rows)):
         values = grid.rows[r]
         raw_values = raw_grid[r]
         if _row_is_empty(values):
-            if seen_data and layout.stop_on_empty_row:
-                break
+            if seen_data:
+                pending_blank.append(r)
             continue
         if _is_footer(values, layout):
             break
         if not seen_data and layout.ruler and is_ruler_row(values):
             continue
+        if pending_blank and _is_trailing_note(values, mapping):
+            # after a gap, a lone text (a note under the table) ends it: the table is what came before
+            break
+        if r in grid.hidden_rows:
+            hidden_rows.append(r)
+            continue
         seen_data = True
+        blank_rows += pending_blank
+        pending_blank = []
         raw = {}
         for col, c in mapping.items():
             value = values[c] if c < len(values) else None
             source_cell = raw_values[c] if c < len(raw_values) else None
             if _is_blank(value) and (r, c) in fill:
                 value = source_cell = fill[(r, c)]
-            raw[col] = cell_text(source_cell)
+            raw[col] = grid.computed.get((r, c)) or cell_text(source_cell)
+            if (r, c) in grid.uncomputed:
+                formula, why = grid.uncomputed[(r, c)]
+                out[col].append(None)
+                problems.append(Problem(
+                    file=file, source=source, sheet=name, row=r + 1, column=labels[c], letter=column_letter(c),
+                    found=formula, detail=why,
+                    expected="a figure: the formula was saved without its result and is not plain arithmetic "
+                             "(open the file in Excel or LibreOffice and save it again, or type the figure)",
+                    expected_vi="một con số: công thức được lưu mà không có kết quả và không phải phép tính đơn "
+                                "giản (mở tệp bằng Excel/LibreOffice rồi lưu lại, hoặc nhập số)"))
+                continue
             spec = specs.get(col)
             try:
                 if spec is not None and spec.values:
@@ -745,11 +848,26 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
             except ValueError as exc:
                 out[col].append(None)
                 expected, expected_vi = exc.args[0] if isinstance(exc.args[0], tuple) else (str(exc), None)
+                # the value as the person sees it (a legacy-font cell as its font shows it)
+                shown = grid.computed.get((r, c)) or cell_text(value)
                 problems.append(Problem(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
-                                        letter=column_letter(c), found=raw[col] or cell_text(value),
-                                        expected=expected, expected_vi=expected_vi))
+                                        letter=column_letter(c), found=shown, expected=expected,
+                                        expected_vi=expected_vi))
         raw_cells.append(raw)
         row_numbers.append(r + 1)
+    for rows, vi, en in ((blank_rows, "dòng trống trong bảng, bỏ qua", "a blank row inside the table, skipped"),
+                         (hidden_rows, "dòng ẩn trong bảng, không đọc", "a hidden row inside the table, not read")):
+        if rows:
+            listed = ", ".join(str(r + 1) for r in rows)
+            warnings.append(Problem(file=file, source=source, sheet=name, row=rows[0] + 1, expected="",
+                                    severity="warning", note_vi=f"{vi} (dòng {listed})",
+                                    note_en=f"{en} (rows {listed})"))
+    for (r, c), formula in sorted(grid.computed.items()):
+        if r >= first and r + 1 in set(row_numbers) and c in mapping.values():
+            warnings.append(Problem(file=file, source=source, sheet=name, row=r + 1, column=labels[c],
+                                    letter=column_letter(c), expected="", severity="warning",
+                                    note_vi=f"công thức {formula} được lưu không có kết quả; đã tính lại",
+                                    note_en=f"the formula {formula} was saved without its result; computed"))
     if problems:
         raise BadInputError(problems=problems)
 
@@ -783,6 +901,12 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
                       unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
                       unmapped_labels=[labels[c] for c in unknown], text_encoding=grid.text_encoding)
+
+
+def _is_trailing_note(values: list, mapping: dict[str, int]) -> bool:
+    """A row after a gap that holds at most one text in the table's columns and no number: a note."""
+    cells = [values[c] for c in mapping.values() if c < len(values) and not _is_blank(values[c])]
+    return len(cells) <= 1 and not any(isinstance(v, int | float) and not isinstance(v, bool) for v in cells)
 
 
 def _canonical_value(value, spec: ColumnSpec) -> str | None:
@@ -854,15 +978,17 @@ def _column_problems(labels: list[str], mapping: dict[str, int], twins: dict[str
             file=file, source=source, sheet=sheet, row=row, column=wanted,
             found=[x for x in labels if x], expected=f"a column headed '{wanted}'{hint_en}",
             expected_vi=f"một cột tên '{wanted}'{hint_vi}"))
+    specs = {spec.name: spec for spec in layout.columns}
     for name, others in twins.items():
         first = mapping[name]
         columns = [first, *others]
         listed = ", ".join(f"{column_letter(c)} '{labels[c]}'" for c in columns)
+        meaning = specs[name].matcher.describe() if name in specs else labels[first]
         problems.append(Problem(
             file=file, source=source, sheet=sheet, row=row, column=labels[first], letter=column_letter(first),
             found=f"{len(columns)} columns with one meaning ({listed})",
-            expected=f"one column for '{name}': remove or rename the others",
-            expected_vi=f"một cột duy nhất cho '{name}': xóa hoặc đổi tên các cột còn lại"))
+            expected=f"one column '{meaning}': remove or rename the others",
+            expected_vi=f"một cột '{meaning}' duy nhất: xóa hoặc đổi tên các cột còn lại"))
     return problems
 
 

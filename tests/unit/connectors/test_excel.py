@@ -152,13 +152,18 @@ def test_no_header_row_is_reported(tmp_path):
         _read(write_workbook(tmp_path / "x.xlsx", {"Số liệu": rows}))
 
 
-def test_data_stop_at_first_empty_row_and_at_footer(tmp_path):
+def test_data_stop_at_the_footer_not_at_a_blank_row(tmp_path):
     rows = [["Đơn vị tính: đồng"], ["STT", "Chỉ tiêu", "Số tiền", "Số lượng"], ["1", "a", 1, 1],
             ["Người lập biểu", None, None, None], ["9", "after footer", 9, 9]]
     assert _read(write_workbook(tmp_path / "f.xlsx", {"Số liệu": rows})).records["label"].tolist() == ["a"]
+    # a blank row inside the table is skipped and reported, never the end of the table (issue 16)
     rows = [["Đơn vị tính: đồng"], ["STT", "Chỉ tiêu", "Số tiền", "Số lượng"], ["1", "a", 1, 1], [],
-            ["9", "after gap", 9, 9]]
-    assert _read(write_workbook(tmp_path / "g.xlsx", {"Số liệu": rows})).records["label"].tolist() == ["a"]
+            ["9", "after gap", 9, 9], [], ["Ghi chú: số liệu ước tính"]]
+    records = _read(write_workbook(tmp_path / "g.xlsx", {"Số liệu": rows})).records
+    assert records["label"].tolist() == ["a", "after gap"]
+    assert records["row_number"].tolist() == [3, 5]
+    assert [w["message_en"].split(": ", 1)[1] for w in records.attrs["reader_warnings"]] == [
+        "a blank row inside the table, skipped (rows 4)"]
 
 
 def test_labels_match_in_nfd_and_other_case(tmp_path):
