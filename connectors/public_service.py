@@ -9,11 +9,20 @@ whose processing finished in the month (`loc_theo=ket_thuc`), pages each to its 
 per `MaHoSo`: the newest state (latest of its timestamps; on a tie the later answer). An empty month is
 valid. The fingerprint is a SHA-256 over the request parameters (no token) and the canonicalised records,
 so the same data always gives the same fingerprint.
+
+File exports (CSV, JSON) are read by meaning: the layout's `dossier_fields` say which header spellings
+mean which field (`NgayTiepNhan` = `ngay_tiep_nhan` = `Ngày tiếp nhận`), its `dossier_values` which
+value spellings mean which code (`Trực tuyến` = 2, `Mức độ IV` = `Toàn trình` = 4, `Có` / `x` = yes);
+see connectors/layouts/public_service.yaml. Unknown columns are ignored and reported as warnings, and a
+refusal names every bad cell. The API keeps the contract's field names strictly and reads values with
+the same vocabulary.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import difflib
 import hashlib
 import io
 import json
@@ -21,28 +30,32 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import requests
 
-from connectors.errors import BadInputError, SchemaDriftError
+from connectors.errors import BadInputError, Problem, SchemaDriftError
+from connectors.layout import load_layout
+from connectors.layout import vocabulary as layout_vocabulary
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.outline import outline_rows
 from connectors.rest import JsonGetter
 from connectors.textfile import decode_text, sniff_delimiter
 from connectors.vn import (
+    is_missing,
     normalize_text,
     normalize_text_array,
-    parse_bool,
-    parse_bool_array,
     parse_datetime,
     parse_datetime_array,
     parse_number,
     parse_number_array,
     period_bounds,
+    text_key,
 )
 
 SOURCE = "public_service"
@@ -76,8 +89,373 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+# ------------------------------------------------------------------ fields and values by meaning (layout data)
+# The vocabulary lives in connectors/layouts/public_service.yaml (`dossier_fields`, `dossier_values`): which
+# header spellings mean which field, which value spellings mean which code. The exports are read by
+# meaning; the API by the contract's sync names, with the same value vocabulary.
+
+FIELD_KINDS = ("code", "text", "status", "choice", "timestamp", "yes_no", "money", "fee_list")
+_VOCABULARY_KINDS = ("choice", "yes_no", "status")
+# read by pandas as categories (one Python string per distinct value, not per cell)
+_REPEATING_KINDS = frozenset({"text", "status", "choice", "yes_no", "money"})
+#: A refusal lists at most this many bad cells per column, then counts the rest.
+MAX_CELL_PROBLEMS_PER_COLUMN = 1000
+
+
+def _compact_keys(text: object, abbreviations: dict, roman: dict | None = None) -> tuple[str, ...]:
+    """The keys a header or a value word is compared by: `connectors.vn.text_key` (accents, case,
+    punctuation, underscores and CamelCase do not count) with the shared abbreviations read and without
+    them (an upper-case `MATTHC` has no word boundary to read `TTHC` at), each with its spaces dropped, so
+    `ngaytiepnhan`, `NGAYTIEPNHAN`, `NgayTiepNhan`, `ngay_tiep_nhan` and `Ngày tiếp nhận` are one."""
+    keys = (text_key(text, abbreviations, roman), text_key(text))
+    return tuple(dict.fromkeys(k.replace(" ", "") for k in keys if k.strip()))
+
+
+def header_keys(header: object) -> tuple[str, ...]:
+    """The keys a header is compared by (see `_compact_keys`; abbreviations of layouts/vocabulary.yaml)."""
+    return _compact_keys(header, layout_vocabulary()["abbreviations"])
+
+
+def _word_keys(value: object, roman: bool = False) -> tuple[str, ...]:
+    """The keys a value word is compared by: as headers (`MĐ4` = `Mức độ 4`, `truc-tuyen` = `Trực tuyến`),
+    Roman numerals read only where the vocabulary says so (`Mức độ IV`; a yes/no `x` stays `x`), and, for
+    a word of symbols only (`✓`), the symbols themselves."""
+    shared = layout_vocabulary()
+    keys = _compact_keys(value, shared["abbreviations"], shared["roman_numerals"] if roman else None)
+    return keys or (normalize_text(value).casefold(),)
+
+
+@dataclass(frozen=True)
+class ValueVocabulary:
+    """The spellings of a field's values: `codes` maps a folded spelling to its canonical value."""
+
+    name: str
+    codes: dict
+    spellings: dict  # canonical value -> the spellings as the layout writes them
+    label_en: str = "a value"
+    label_vi: str = "giá trị"
+    open: bool = False  # a word outside the vocabulary is kept as typed (status), not refused
+    roman: bool = False  # Roman numerals read as numbers (`Mức độ IV`)
+    formats: tuple[str, ...] = ()  # timestamp only: the formats shown in messages
+    seen: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)  # value -> canonical (cache)
+
+
+@dataclass(frozen=True)
+class DossierField:
+    """One field of a dossier: its sync name, the header spellings that mean it, how its values read."""
+
+    name: str
+    headers: tuple[str, ...]
+    column: str | None = None  # the record column; None: a known column that is not read
+    kind: str | None = None
+    required: bool = False
+    values: ValueVocabulary | None = None
+    blank: object = None  # what an empty cell means
+
+    @property
+    def read(self) -> bool:
+        return self.column is not None
+
+
+@dataclass(frozen=True)
+class DossierVocabulary:
+    """Every dossier field and value vocabulary of the layout, with the header lookup."""
+
+    fields: dict[str, DossierField]
+    by_header: dict[str, str]  # header key (`header_keys`) -> field name
+    timestamp: ValueVocabulary
+
+    def field_for(self, header: object) -> DossierField | None:
+        """The field a header means, or None for a header no field lists."""
+        for key in header_keys(header):
+            if key in self.by_header:
+                return self.fields[self.by_header[key]]
+        return None
+
+
+_SAMPLE_STAMP = datetime(2025, 8, 3, 14, 30, 45)
+
+
+def _format_sample(fmt: str) -> tuple[str, datetime]:
+    """A text written in `fmt` (`dd/mm/yyyy HH:mm:ss`; `mm` is the month before the time, minutes after it)
+    and the timestamp it stands for."""
+    match = re.fullmatch(r"([^ T]+)(?:([ T])(.+))?", fmt)
+    if match is None:
+        return fmt, _SAMPLE_STAMP
+    date_part, sep, time_part = match.group(1), match.group(2) or "", match.group(3) or ""
+    s = _SAMPLE_STAMP
+    text = date_part.replace("yyyy", f"{s.year:04d}").replace("mm", f"{s.month:02d}").replace("dd", f"{s.day:02d}")
+    stamp = datetime(s.year, s.month, s.day)
+    if time_part:
+        text += sep + time_part.replace("HH", f"{s.hour:02d}").replace("mm", f"{s.minute:02d}").replace(
+            "ss", f"{s.second:02d}")
+        stamp = stamp.replace(hour=s.hour, minute=s.minute if "mm" in time_part else 0,
+                              second=s.second if "ss" in time_part else 0)
+    return text, stamp
+
+
+def parse_dossier_vocabulary(fields_raw: dict, values_raw: dict, *, where: str = "layout") -> DossierVocabulary:
+    """A `DossierVocabulary` from the layout's `dossier_fields` and `dossier_values` mappings.
+
+    Raises ValueError for a vocabulary that cannot be read unambiguously: a header spelling of two fields,
+    a value spelling of two values, an unknown kind, a vocabulary that is not declared, a date format the
+    reader does not read.
+    """
+    vocabularies: dict[str, ValueVocabulary] = {}
+    timestamp = ValueVocabulary("timestamp", {}, {}, "a date", "ngày")
+    for name, raw in (values_raw or {}).items():
+        raw = raw or {}
+        label = raw.get("label") or {}
+        if name == "timestamp":
+            formats = tuple(str(f) for f in raw.get("formats") or ())
+            for fmt in formats:
+                text, stamp = _format_sample(fmt)
+                try:
+                    ok = parse_datetime(text) == stamp
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ValueError(f"{where}: dossier_values.timestamp: the reader does not read the format {fmt!r}")
+            timestamp = ValueVocabulary(name, {}, {}, str(label.get("en", "a date")), str(label.get("vi", "ngày")),
+                                        formats=formats)
+            continue
+        codes: dict[str, object] = {}
+        spellings: dict[object, tuple[str, ...]] = {}
+        roman = bool(raw.get("roman_numerals", False))
+        for canonical, words in (raw.get("codes") or {}).items():
+            spellings[canonical] = tuple(str(w).lower() if isinstance(w, bool) else str(w) for w in words or ())
+            for word in spellings[canonical]:
+                keys = _vocabulary_keys(word, roman)
+                if not any(k.strip() for k in keys):
+                    raise ValueError(f"{where}: dossier_values.{name}: the spelling {word!r} is empty once folded")
+                for key in keys:
+                    if codes.get(key, canonical) != canonical:
+                        raise ValueError(f"{where}: dossier_values.{name}: {word!r} spells both {codes[key]!r} "
+                                         f"and {canonical!r}")
+                    codes[key] = canonical
+        vocabularies[name] = ValueVocabulary(name, codes, spellings, str(label.get("en", "a value")),
+                                             str(label.get("vi", "giá trị")), open=bool(raw.get("open", False)),
+                                             roman=roman)
+    fields: dict[str, DossierField] = {}
+    by_header: dict[str, str] = {}
+    for name, raw in (fields_raw or {}).items():
+        raw = raw or {}
+        column, kind = raw.get("column"), raw.get("kind")
+        if column is not None and kind not in FIELD_KINDS:
+            raise ValueError(f"{where}: dossier_fields.{name}: kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
+        values = None
+        if kind in _VOCABULARY_KINDS:
+            if raw.get("values") not in vocabularies:
+                raise ValueError(f"{where}: dossier_fields.{name}: values {raw.get('values')!r} is not declared "
+                                 f"in dossier_values")
+            values = vocabularies[raw["values"]]
+        headers = tuple(dict.fromkeys([name, *(str(h) for h in raw.get("headers") or ())]))
+        for header in headers:
+            keys = header_keys(header)
+            if not keys:
+                raise ValueError(f"{where}: dossier_fields.{name}: the header {header!r} is empty once folded")
+            for key in keys:
+                if by_header.get(key, name) != name:
+                    raise ValueError(f"{where}: the header {header!r} is a spelling of both {by_header[key]} "
+                                     f"and {name}")
+                by_header[key] = name
+        fields[name] = DossierField(name=name, headers=headers, column=column, kind=kind,
+                                    required=bool(raw.get("required", False)), values=values,
+                                    blank=raw.get("blank"))
+    if "MaHoSo" not in fields or fields["MaHoSo"].kind != "code":
+        raise ValueError(f"{where}: dossier_fields must declare MaHoSo (kind: code)")
+    return DossierVocabulary(fields=fields, by_header=by_header, timestamp=timestamp)
+
+
+@cache
+def dossier_vocabulary() -> DossierVocabulary:
+    """The dossier vocabulary of `connectors/layouts/public_service.yaml` (cached)."""
+    extra = load_layout(SOURCE).extra
+    return parse_dossier_vocabulary(extra.get("dossier_fields") or {}, extra.get("dossier_values") or {},
+                                    where="layout public_service.yaml")
+
+
+# ---- values: one scalar rule per kind (the API reads with these record by record; the exports column by
+# column, once per distinct value, with the same rules)
+
+# the timestamps a record can hold (pandas' nanosecond range, whole days)
+_STAMP_RANGE = (np.datetime64("1677-09-22T00:00:00", "us"), np.datetime64("2262-04-10T23:59:59", "us"))
+_STAMP_BOUNDS = (datetime(1677, 9, 22), datetime(2262, 4, 10, 23, 59, 59))
+
+
+class _BadValue(ValueError):
+    """A value that does not fit; `found` is what to show (the bad part, as typed)."""
+
+    def __init__(self, found: object):
+        super().__init__(found)
+        self.found = found
+
+
+def _vocabulary_keys(value: object, roman: bool = False) -> tuple[str, ...]:
+    """The keys a value is looked up by: a whole number as its digits (`2`, `2.0`, `'2`, `2,0` are `2`),
+    a fractional number as something no spelling folds to, a word as `_word_keys`."""
+    if isinstance(value, bool):
+        return ("true" if value else "false",)
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = parse_number(value)
+        except ValueError:
+            return _word_keys(value, roman)
+        if number is None:
+            return ("",)
+    if not math.isfinite(number):
+        return (repr(number),)
+    return (str(int(number)) if number.is_integer() else repr(number),)  # `4.5` has a dot: never a spelling
+
+
+_UNKNOWN = object()
+
+
+def _lookup(values: ValueVocabulary, value: object) -> object:
+    """The canonical value a spelling means; KeyError when it means none. Remembered per (type, value):
+    an API answer repeats a handful of codes thousands of times."""
+    key = (type(value), value)
+    canonical = values.seen.get(key)
+    if canonical is None:
+        canonical = _UNKNOWN
+        for k in _vocabulary_keys(value, values.roman):
+            if k in values.codes:
+                canonical = values.codes[k]
+                break
+        if len(values.seen) < 10_000:
+            values.seen[key] = canonical
+    if canonical is _UNKNOWN:
+        raise KeyError(value)
+    return canonical
+
+
+def _vocabulary_value(field: DossierField, value: object) -> object:
+    if value is None or is_missing(value):
+        return field.blank
+    if isinstance(value, list | dict):
+        raise _BadValue(value)
+    try:
+        return _lookup(field.values, value)
+    except KeyError:
+        raise _BadValue(value) from None
+
+
+def _status_value(field: DossierField, value: object) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return str(_lookup(field.values, text))
+    except KeyError:
+        return text
+
+
+def _fee_total(fees: object) -> float:
+    """The sum of a fee list's `Gia` (VND); an empty or absent list is 0."""
+    if not fees:
+        return 0.0
+    if not isinstance(fees, list):
+        raise _BadValue(fees)
+    total = 0.0
+    for fee in fees:
+        if not isinstance(fee, dict):
+            raise _BadValue(fee)
+        try:
+            gia = parse_number(fee.get("Gia"))
+        except ValueError:
+            raise _BadValue(fee.get("Gia")) from None
+        total += gia or 0.0
+    return total
+
+
+def convert_value(field: DossierField, value: object) -> object:
+    """One value of `field` in canonical form (int code, bool, datetime, float VND, text); None for blank.
+
+    Raises ValueError (`_BadValue`) for a value the field's rules do not accept.
+    """
+    kind = field.kind
+    if kind in ("choice", "yes_no"):
+        return _vocabulary_value(field, value)
+    if kind == "status":
+        return _status_value(field, value)
+    if kind in ("text", "code"):
+        text = _text(value)
+        if kind == "code" and not text:
+            raise _BadValue(value)
+        return text
+    if kind == "timestamp":
+        try:
+            stamp = parse_datetime(value)
+        except ValueError:
+            raise _BadValue(value) from None
+        if stamp is not None and not _STAMP_BOUNDS[0] <= stamp <= _STAMP_BOUNDS[1]:
+            raise _BadValue(value)  # e.g. 01/01/1500: a typo, and no pandas timestamp either
+        return stamp
+    if kind == "money":
+        try:
+            number = parse_number(value)
+        except ValueError:
+            raise _BadValue(value) from None
+        if number is None:
+            return None if field.blank is None else float(field.blank)
+        return number
+    if kind == "fee_list":
+        return _fee_total(value)
+    raise ValueError(f"field {field.name} is not read")
+
+
+@cache
+def _expected(name: str) -> tuple[str, str]:
+    """(English, Vietnamese) words for what `name`'s cells should hold, from the vocabulary."""
+    vocab = dossier_vocabulary()
+    field = vocab.fields[name]
+    kind = field.kind
+    if kind == "code":
+        return "a dossier code", "mã hồ sơ"
+    if kind in ("text", "status"):
+        return "text", "chữ"
+    if kind == "timestamp":
+        formats = vocab.timestamp.formats or ("dd/mm/yyyy HH:mm:ss",)
+        rest = ", ".join(formats[1:])
+        return (f"{vocab.timestamp.label_en} {formats[0]}" + (f" (or {rest})" if rest else ""),
+                f"{vocab.timestamp.label_vi} dạng {formats[0]}" + (f" (hoặc {rest})" if rest else ""))
+    if kind == "money":
+        return ("an amount in VND (a number such as 15000 or 15.000)",
+                "số tiền bằng đồng (một số, ví dụ 15000 hoặc 15.000)")
+    if kind == "fee_list":
+        return ('a list of fees [{"Gia": amount in VND}, …]', 'danh sách phí, lệ phí [{"Gia": số tiền (đồng)}, …]')
+    values = field.values
+
+    def word(canonical):
+        words = [w for w in values.spellings[canonical]
+                 if _vocabulary_keys(w, values.roman) != _vocabulary_keys(canonical, values.roman)]
+        return words[0] if words else None
+
+    if kind == "yes_no":
+        yes = ", ".join(values.spellings.get(True, ())[:5])
+        no = ", ".join(values.spellings.get(False, ())[:4])
+        blank_en = "blank: not known" if field.blank is None else f"blank: {field.blank}"
+        blank_vi = "để trống: chưa rõ" if field.blank is None else f"để trống: {field.blank}"
+        return f"{values.label_en} ({yes} / {no}; {blank_en})", f"{values.label_vi} ({yes} / {no}; {blank_vi})"
+    codes = [str(c) for c in values.spellings]
+    listed_en = ", ".join(codes[:-1]) + f" or {codes[-1]}" if len(codes) > 1 else "".join(codes)
+    listed_vi = ", ".join(codes[:-1]) + f" hoặc {codes[-1]}" if len(codes) > 1 else "".join(codes)
+    words = ", ".join(f"{c} {word(c)}" for c in values.spellings if word(c))
+    return (f"{values.label_en} {listed_en}" + (f" ({words})" if words else ""),
+            f"{values.label_vi} {listed_vi}" + (f" ({words})" if words else ""))
+
+
+@cache
+def _api_fields() -> tuple[DossierField, ...]:
+    """The fields an API record is read by, in the layout's order (fees apart)."""
+    return tuple(f for f in dossier_vocabulary().fields.values() if f.read and f.kind not in ("money", "fee_list"))
+
+
 def _canonical(rec: dict, fail: Fail) -> dict:
-    """One dossier in canonical names and types; `fail(field, found, expected)` builds the error to raise."""
+    """One dossier (an API record, by the contract's sync names) in canonical names and types, its values
+    read with the layout's value vocabulary; `fail(field, found, expected)` builds the error to raise."""
     if not isinstance(rec, dict):
         raise fail("(record)", type(rec).__name__, "a JSON object per dossier")
     missing = [f for f in REQUIRED_FIELDS if f not in rec]
@@ -86,47 +464,23 @@ def _canonical(rec: dict, fail: Fail) -> dict:
     if missing:
         raise fail(missing[0], sorted(rec), f"the field '{missing[0]}'")
     out: dict = {}
-    for name, field in _TEXTS.items():
-        out[name] = _text(rec.get(field))
-    if not out["ma_ho_so"]:
-        raise fail("MaHoSo", rec.get("MaHoSo"), "a dossier code")
-    for name, field in _INTS.items():
-        value = rec.get(field)
+    for spec in _api_fields():
+        value = rec.get(spec.name)
         try:
-            number = parse_number(value) if value is not None else None
+            out[spec.column] = convert_value(spec, value)
         except ValueError:
-            number = math.nan
-        if number is not None and (math.isnan(number) or not float(number).is_integer()):
-            raise fail(field, value, "a whole number code")
-        out[name] = None if number is None else int(number)
-    for name, field in _TIMESTAMPS.items():
-        value = rec.get(field)
-        try:
-            out[name] = parse_datetime(value)
-        except ValueError:
-            raise fail(field, value, "a timestamp dd/MM/yyyy HH:mm:ss") from None
-    try:
-        out["duoc_thanh_toan_truc_tuyen"] = parse_bool(rec.get("DuocThanhToanTrucTuyen"))
-    except ValueError:
-        raise fail("DuocThanhToanTrucTuyen", rec.get("DuocThanhToanTrucTuyen"), "true or false") from None
+            raise fail(spec.name, value, _expected(spec.name)[0]) from None
+    fields = dossier_vocabulary().fields
     if "DanhSachLePhi" in rec:
-        fees = rec.get("DanhSachLePhi") or []
-        if not isinstance(fees, list):
-            raise fail("DanhSachLePhi", type(fees).__name__, "a list of fees")
-        total = 0.0
-        for fee in fees:
-            try:
-                gia = parse_number(fee.get("Gia") if isinstance(fee, dict) else None)
-            except ValueError:
-                raise fail("DanhSachLePhi.Gia", fee.get("Gia"), "a number") from None
-            total += gia or 0.0
-        out["tong_phi_le_phi"] = total
+        try:
+            out["tong_phi_le_phi"] = _fee_total(rec.get("DanhSachLePhi"))
+        except _BadValue as exc:
+            raise fail("DanhSachLePhi", exc.found, _expected("DanhSachLePhi")[0]) from None
     else:
         try:
-            total = parse_number(rec.get("TongPhiLePhi"))
+            out["tong_phi_le_phi"] = convert_value(fields["TongPhiLePhi"], rec.get("TongPhiLePhi"))
         except ValueError:
-            raise fail("TongPhiLePhi", rec.get("TongPhiLePhi"), "a number") from None
-        out["tong_phi_le_phi"] = 0.0 if total is None else total
+            raise fail("TongPhiLePhi", rec.get("TongPhiLePhi"), _expected("TongPhiLePhi")[0]) from None
     return out
 
 
@@ -259,19 +613,7 @@ class PublicServiceClient:
         return records, fingerprint
 
 
-# A line of nothing but blanks: the csv module reads it as a row (which then fails for want of a dossier
-# code), pandas skips it. Files with such a line are read with the csv module so both readers agree.
-_BLANK_LINE = re.compile(r"(?:^|[\r\n])[^\S\r\n]+(?=[\r\n]|$)")
-# quick searches first (a literal first character is fast to scan for); the full one is slow on 100 MB
-_BLANK_STARTS = (re.compile(r"\n[^\S\r\n]"), re.compile(r"\r[^\S\r\n]"))
-
-
-def _has_blank_line(text: str) -> bool:
-    starts_blank = text[:1].isspace() and text[:1] not in "\r\n"
-    return ((starts_blank or any(p.search(text) is not None for p in _BLANK_STARTS))
-            and _BLANK_LINE.search(text) is not None)
-
-
+# ------------------------------------------------------------------ exports: CSV and JSON, read by meaning
 def _text_array(values: np.ndarray, texts_only: bool) -> np.ndarray:
     """`_text` of every value: normalised, an Excel-safe leading `'` dropped, empty as None."""
     out = normalize_text_array(values, texts_only=texts_only)
@@ -285,143 +627,429 @@ def _text_array(values: np.ndarray, texts_only: bool) -> np.ndarray:
     return out
 
 
-_READ_FIELDS = {*_TEXTS.values(), *_INTS.values(), *_TIMESTAMPS.values(), *REQUIRED_FIELDS, "TongPhiLePhi",
-                "DanhSachLePhi"}
-
-
-_REPEATING = {"MaTTHC", "TenTTHC", "MaLinhVuc", "MucDo", "KenhThucHien", "TrangThaiHoSo", "DuocThanhToanTrucTuyen",
-              "TongPhiLePhi"}
 _FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 def _header_line(text: str, delimiter: str) -> list[str] | None:
     """The header's cells read from the first line, or None when a quote may hold a line break."""
     first = _FIRST_LINE.match(text).group()
-    if '"' in first or not first:
+    if not first or first.count('"') % 2:
         return None
     return next(csv.reader([first], delimiter=delimiter), [])
 
 
-def _csv_columns(text: str, data: bytes) -> tuple[list[str], dict[str, np.ndarray], int]:
-    """(normalised headers, cell texts by header with None for empty cells, data rows) of a CSV export.
+def _letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
-    pandas' C parser reads the columns the reader uses; a file it may read differently from the csv
-    module (ragged rows, a line of blanks, a quoted header) is read by the csv module, so the rows are
-    always the ones `csv.DictReader` gives.
+
+class _Cells:
+    """One column's cells as typed: every value, or the distinct values and each row's index into them."""
+
+    def __init__(self, values: np.ndarray | None = None, codes: np.ndarray | None = None,
+                 uniques: np.ndarray | None = None):
+        self._values, self.codes, self.uniques = values, codes, uniques
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._values = self.uniques[self.codes]
+        return self._values
+
+    def at(self, i: int) -> object:
+        return self._values[i] if self._values is not None else self.uniques[self.codes[i]]
+
+
+def _csv_cells(file: str, text: str, data: bytes, wanted: Callable[[list[str]], dict[int, bool]]
+               ) -> tuple[list[str], dict[int, _Cells], np.ndarray]:
+    """(header as typed, the cells of the columns `wanted(header)` names, the spreadsheet row of each data row).
+
+    `wanted` maps a column index to True when its values repeat (read as categories: the parser makes one
+    Python string per distinct value). pandas' C parser reads the columns, keeping empty lines as rows as
+    the csv module does; a file it may read differently (a quote holding a line break in the header, a
+    parser error) is read by the csv module. Every CSV record is one spreadsheet row (the header is row 1),
+    empty ones included (they are skipped later, and still counted).
     """
     newline = text.find("\n")
     delimiter = sniff_delimiter(text if newline < 0 else text[:newline + 1])  # it reads the first line only
     header = _header_line(text, delimiter)
-    cells: list[np.ndarray] | None = None
-    if header is not None and not _has_blank_line(text):
-        names = {normalize_text(h): i for i, h in enumerate(header)}  # a repeated name: its last column
-        used = sorted(i for name, i in names.items() if name in _READ_FIELDS) or [0]
+    if header is not None:
+        used = wanted(header)
+        read = sorted(used) or [0]
         # UTF-8 goes to the parser as bytes (no re-encoding of a 100 MB text); anything else as text
         bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
         utf8 = data.startswith(bom + text[:64].encode("utf-8"))
         source = io.BytesIO(memoryview(data)[len(bom):]) if utf8 else io.StringIO(text, newline="")
         try:
-            # codes, names, levels, flags and fees repeat: read as categories, the parser makes one
-            # Python string per distinct value instead of one per cell
-            kinds = {i: "category" if header[i] and normalize_text(header[i]) in _REPEATING else object
-                     for i in used}
+            kinds = {i: "category" if used.get(i) else object for i in read}
             table = pd.read_csv(source, sep=delimiter, header=None, dtype=kinds, encoding="utf-8",
-                                usecols=used, keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                                usecols=read, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                                 engine="c", index_col=False, quoting=csv.QUOTE_MINIMAL)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
             table = None
-        if table is not None and len(table.columns) == len(used):
-            cells = [np.full(len(table), "", dtype=object) for _ in header]
-            for i, c in zip(used, table.columns, strict=True):
-                cells[i] = table[c].to_numpy(dtype=object)
-    if cells is None:
+        if table is not None and len(table.columns) == len(read):
+            cells: dict[int, _Cells] = {}
+            for i, c in zip(read, table.columns, strict=True):
+                if i not in used:
+                    continue
+                column = table[c]
+                if isinstance(column.dtype, pd.CategoricalDtype):
+                    codes = column.cat.codes.to_numpy().astype(np.intp)[1:]
+                    uniques = np.append(column.cat.categories.to_numpy(dtype=object), "")
+                    codes[codes < 0] = len(uniques) - 1  # a missing cell (short row) reads empty
+                    cells[i] = _Cells(codes=codes, uniques=uniques)
+                else:
+                    cells[i] = _Cells(values=column.to_numpy(dtype=object)[1:])
+            return header, cells, np.arange(2, len(table) + 1)
+    try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        header = rows[0] if rows else []
-        lines = [header, *(r for r in rows[1:] if r)]  # DictReader: the first row is the header, even []
-        cells = [np.array([r[i] if i < len(r) else "" for r in lines], dtype=object) for i in range(len(header))]
-    headers = [normalize_text(h) for h in header]
-    count = len(cells[0]) - 1 if cells else 0
-    columns: dict[str, np.ndarray] = {}
-    for name, column in zip(headers, cells, strict=True):
-        if name:  # DictReader: a repeated header keeps its last column's value
-            values = column[1:].copy()
-            values[values == ""] = None
-            columns[name] = values
-    return headers, columns, count
+    except csv.Error as exc:
+        raise BadInputError(file=file, source=SOURCE, found=f"malformed CSV ({exc})",
+                            expected="a CSV file with quoted fields closed",
+                            expected_vi="tệp CSV có các ô trong ngoặc kép được đóng lại") from None
+    header = rows[0] if rows else []
+    used = wanted(header)
+    body = rows[1:]
+    cells = {i: _Cells(values=np.array([r[i] if i < len(r) else "" for r in body] or [], dtype=object))
+             for i in used}
+    return header, cells, np.arange(2, len(body) + 2)
 
 
-def _json_columns(rows: list) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """(values by field, not-a-record mask, fee totals, fee-error mask) of a JSON export's records.
+@dataclass
+class _Delivery:
+    """A dossier export as read, before its values are judged: where each field is, its cells, problems."""
 
-    Records that are not objects or lack a required field are only marked: `_canonical` on that record
-    gives the error. Fees come from `DanhSachLePhi` (a list, summed) or `TongPhiLePhi`.
-    """
-    n = len(rows)
-    structural = np.zeros(n, dtype=bool)
-    fee = np.zeros(n)
-    fee_bad = np.zeros(n, dtype=bool)
-    fields = (*_TEXTS.values(), *_INTS.values(), *_TIMESTAMPS.values(), "DuocThanhToanTrucTuyen",
-              "TongPhiLePhi")
-    columns = {f: np.empty(n, dtype=object) for f in fields}
-    for i, rec in enumerate(rows):
-        if not isinstance(rec, dict) or any(f not in rec for f in REQUIRED_FIELDS) or not (
-                "DanhSachLePhi" in rec or "TongPhiLePhi" in rec):
-            structural[i] = True
+    file: str
+    file_format: str  # csv | json
+    n: int
+    row_numbers: np.ndarray
+    places: dict[str, tuple[str, str | None, int]]  # field -> (header as typed, letter, position)
+    cells: dict[str, _Cells]
+    problems: list[Problem]
+    warnings: list[Problem]
+    columns_used: list[dict]
+    columns_ignored: list[dict]
+    absent: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # JSON: records without the field's key
+    not_records: np.ndarray | None = None  # JSON: items that are not objects (reported already)
+    ids: np.ndarray | None = None  # JSON: each record's MaHoSo (for messages)
+
+
+#: How alike (difflib ratio of the folded keys) a header must be to a spelling to be named as the closest.
+CLOSEST_HEADER_RATIO = 0.6
+
+
+def _closest_header(field: DossierField, headers: list[str], taken: set[int]) -> tuple[int, str] | None:
+    """(position, header) of the header nearest to any spelling of `field` (difflib on the folded keys),
+    among the headers no field took; None when none comes close."""
+    best, best_ratio = None, CLOSEST_HEADER_RATIO
+    spellings = {k for s in field.headers for k in header_keys(s)}
+    for i, header in enumerate(headers):
+        keys = header_keys(header)
+        if not keys or i in taken:
             continue
-        for f in fields:
-            columns[f][i] = rec.get(f)
-        if "DanhSachLePhi" in rec:
-            columns["TongPhiLePhi"][i] = None
-            fees = rec.get("DanhSachLePhi") or []
-            try:
-                if not isinstance(fees, list):
-                    raise ValueError(fees)
-                fee[i] = sum((parse_number(f.get("Gia") if isinstance(f, dict) else None) or 0.0) for f in fees)
-            except (ValueError, AttributeError):
-                fee_bad[i] = True
-        else:
-            fee[i] = np.nan  # from TongPhiLePhi
-    return columns, structural, fee, fee_bad
+        key = keys[0]
+        ratio = max(difflib.SequenceMatcher(None, key, s).ratio() for s in spellings)
+        if ratio >= best_ratio and (best is None or ratio > best_ratio):
+            best, best_ratio = (i, header), ratio
+    return best
 
 
-def _canonical_columns(columns: dict[str, np.ndarray], n: int, first_error: Callable[[int], None],
-                       structural: np.ndarray | None = None, fees: tuple[np.ndarray, np.ndarray] | None = None,
-                       texts_only: bool = False) -> dict[str, object]:
-    """The records' canonical columns (names of RECORD_COLUMNS), column by column, as `_canonical` gives
-    them record by record. Where any record is wrong, `first_error(position)` is called with the first
-    such record, and must raise (it runs `_canonical` on it, so the message is the per-record one).
-    `texts_only`: every value is a str or None (a CSV's cells), which spares the helpers their type checks.
+def _quoted(words: Iterable[str], last_en: str) -> str:
+    words = [f"'{w}'" for w in words]
+    return ", ".join(words[:-1]) + f" {last_en} {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def _map_headers(file: str, headers: list[str], vocab: DossierVocabulary, *, is_csv: bool,
+                 has_records: bool = True):
+    """(places, problems, warnings, columns used, columns ignored) of a header row (CSV) or key set (JSON).
+
+    A required field no header means is a problem, unless there is nothing to read (a JSON export of no
+    records: an empty month).
     """
-    hint = {"texts_only": texts_only}
-    def column(field):
-        return columns.get(field, np.full(n, None, dtype=object))
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    ignored: list[dict] = []
+    claims: dict[str, list[tuple[int, str, str | None]]] = {}
+    row = 1 if is_csv else None
+    for i, header in enumerate(headers):
+        letter = _letter(i) if is_csv else None
+        found = vocab.field_for(header)
+        if found is None or not found.read:
+            ignored.append({"header": header, "letter": letter, "known": found is not None})
+            if found is None:
+                what_en, what_vi = ("column", "cột") if is_csv else ("field", "trường")
+                warnings.append(Problem(
+                    file=file, source=SOURCE, row=row, column=header if header.strip() else None, letter=letter,
+                    found=header, severity="warning", expected="",
+                    note_en=f"not used (a {what_en} the dossier layout does not name)",
+                    note_vi=f"không dùng ({what_vi} không có trong danh mục trường của hồ sơ)"))
+            continue
+        claims.setdefault(found.name, []).append((i, header, letter))
+    places: dict[str, tuple[str, str | None, int]] = {}
+    used: list[dict] = []
+    for name, claimed in claims.items():
+        if len(claimed) > 1:
+            i, header, letter = claimed[-1]
+            if is_csv:
+                en = " and ".join(f"column {lt} '{h}'" for _, h, lt in claimed)
+                vi = " và ".join(f"cột {lt} '{h}'" for _, h, lt in claimed)
+            else:
+                en = " and ".join(f"the field '{h}'" for _, h, _ in claimed)
+                vi = " và ".join(f"trường '{h}'" for _, h, _ in claimed)
+            problems.append(Problem(
+                file=file, source=SOURCE, row=row, column=header, letter=letter, found=header,
+                expected=f"one column for {name}: {en} both mean it (keep one)",
+                expected_vi=f"một cột cho {name}: {vi} cùng một nghĩa (giữ lại một)"))
+            continue
+        i, header, letter = claimed[0]
+        places[name] = (header, letter, i)
+        used.append({"name": vocab.fields[name].column, "header": header, "letter": letter, "position": i})
+    for spec in vocab.fields.values():
+        if not spec.required or spec.name in places or spec.name in claims or not has_records:
+            continue
+        if any(other.column == spec.column and (not is_csv or other.kind != "fee_list")
+               for other in (vocab.fields[n] for n in places)):
+            continue  # e.g. the fees of a JSON export as DanhSachLePhi instead of TongPhiLePhi
+        examples = spec.headers[:3]
+        taken = {i for claimed in claims.values() for i, _, _ in claimed}
+        closest = _closest_header(spec, headers, taken)
+        where_en, where_vi = "; no header comes close", "; không có tiêu đề nào gần giống"
+        if closest is not None:
+            position, header = closest
+            where_en = f"; the closest header is '{header}'" + (f" (column {_letter(position)})" if is_csv else "")
+            where_vi = f"; tiêu đề gần nhất là '{header}'" + (f" (cột {_letter(position)})" if is_csv else "")
+        what_en, what_vi = ("a column", "một cột") if is_csv else ("a field", "một trường")
+        problems.append(Problem(
+            file=file, source=SOURCE, row=row,
+            expected=f"{what_en} for {spec.name} (headed e.g. {_quoted(examples, 'or')}){where_en}",
+            expected_vi=f"{what_vi} {spec.name} (tiêu đề ví dụ {_quoted(examples, 'hoặc')}){where_vi}"))
+    used.sort(key=lambda u: u.pop("position"))
+    return places, problems, warnings, used, ignored
 
-    bad = np.zeros(n, dtype=bool) if structural is None else structural.copy()
-    out: dict[str, object] = {name: _text_array(column(field), texts_only) for name, field in _TEXTS.items()}
-    bad |= pd.isna(out["ma_ho_so"])
-    for name, field in _INTS.items():
-        number, wrong = parse_number_array(column(field), **hint)
-        wrong |= ~np.isnan(number) & (np.floor(number) != number)
-        bad |= wrong
-        number[wrong] = np.nan
-        out[name] = pd.array(number, dtype="Float64").astype("Int64")
-    for name, field in _TIMESTAMPS.items():
-        out[name], wrong = parse_datetime_array(column(field), **hint)
-        bad |= wrong
-    flags, wrong = parse_bool_array(column("DuocThanhToanTrucTuyen"), **hint)
-    bad |= wrong
-    out["duoc_thanh_toan_truc_tuyen"] = pd.array(flags, dtype="boolean")
-    total, wrong = parse_number_array(column("TongPhiLePhi"), **hint)
-    if fees is not None:  # JSON: a fee list where there is one
-        listed = ~np.isnan(fees[0])
-        total = np.where(listed, fees[0], total)
-        wrong = np.where(listed, fees[1], wrong)
-    bad |= wrong
-    out["tong_phi_le_phi"] = np.where(np.isnan(total), 0.0, total)
-    if bad.any():
-        first_error(int(np.argmax(bad)))
-        raise AssertionError("the column-wise and the per-record rules disagree")  # first_error raises
+
+def _csv_delivery(file: str, text: str, data: bytes, vocab: DossierVocabulary) -> _Delivery:
+    mapped: dict = {}
+
+    def wanted(header: list[str]) -> dict[int, bool]:
+        mapped["headers"] = header
+        mapped["result"] = _map_headers(file, header, vocab, is_csv=True)
+        places = mapped["result"][0]
+        return {pos: vocab.fields[name].kind in _REPEATING_KINDS for name, (_, _, pos) in places.items()}
+
+    _, cells, row_numbers = _csv_cells(file, text, data, wanted)
+    places, problems, warnings, used, ignored = mapped["result"]
+    return _Delivery(file=file, file_format="csv", n=len(row_numbers), row_numbers=row_numbers, places=places,
+                     cells={name: cells[pos] for name, (_, _, pos) in places.items()}, problems=problems,
+                     warnings=warnings, columns_used=used, columns_ignored=ignored)
+
+
+def _typed(value: object) -> str:
+    """A JSON value as typed in the file."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _json_delivery(file: str, text: str, vocab: DossierVocabulary) -> _Delivery:
+    expected_en = "a JSON export {\"tong_so\": N, \"du_lieu\": [...]}"
+    expected_vi = "tệp JSON dạng {\"tong_so\": N, \"du_lieu\": [...]}"
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(file=file, source=SOURCE, row=exc.lineno, found="invalid JSON", expected=expected_en,
+                            expected_vi=expected_vi) from None
+    rows = body.get("du_lieu") if isinstance(body, dict) else body
+    if not isinstance(rows, list):
+        raise BadInputError(file=file, source=SOURCE, found=sorted(body) if isinstance(body, dict) else "",
+                            expected=expected_en, expected_vi=expected_vi)
+    n = len(rows)
+    is_record = np.fromiter((isinstance(r, dict) for r in rows), dtype=bool, count=n)
+    key_sets: dict[tuple, int] = {}
+    set_of = np.fromiter((key_sets.setdefault(tuple(r) if isinstance(r, dict) else (), len(key_sets))
+                          for r in rows), dtype=np.int64, count=n)
+    headers = list(dict.fromkeys(k for keys in key_sets for k in keys))
+    places, problems, warnings, used, ignored = _map_headers(file, [str(h) for h in headers], vocab, is_csv=False,
+                                                             has_records=bool(is_record.any()))
+    row_numbers = np.arange(1, n + 1)
+    cells: dict[str, _Cells] = {}
+    absent: dict[str, np.ndarray] = {}
+    for name, (key, _, _) in places.items():
+        cells[name] = _Cells(values=np.fromiter((r.get(key) if isinstance(r, dict) else None for r in rows),
+                                                dtype=object, count=n))
+        lacking = [sid for keys, sid in key_sets.items() if key not in keys]
+        absent[name] = np.isin(set_of, lacking) & is_record
+    ids = None
+    if "MaHoSo" in cells:
+        ids = np.array([_text(v) if not isinstance(v, list | dict) else None for v in cells["MaHoSo"].values]
+                       + [None], dtype=object)[:-1]
+    delivery = _Delivery(file=file, file_format="json", n=n, row_numbers=row_numbers, places=places, cells=cells,
+                         problems=problems, warnings=warnings, columns_used=used, columns_ignored=ignored,
+                         absent=absent, not_records=~is_record, ids=ids)
+    for i in np.flatnonzero(~is_record):
+        delivery.problems.append(Problem(file=file, source=SOURCE, row=int(row_numbers[i]), found=_typed(rows[i]),
+                                         expected="a JSON object per dossier",
+                                         expected_vi="một đối tượng JSON cho mỗi hồ sơ"))
+    # a record without a required field's key (the other records have it): named per record
+    for spec in vocab.fields.values():
+        if not spec.required:
+            continue
+        group = [n for n in places if vocab.fields[n].column == spec.column]
+        if not group:
+            continue  # the whole delivery lacks it: reported with the headers
+        lacking = np.logical_and.reduce([absent[n] for n in group])
+        key = places[group[0]][0]
+        for i in np.flatnonzero(lacking):
+            delivery.problems.append(Problem(
+                file=file, source=SOURCE, row=int(row_numbers[i]), column=key, detail=_record_detail(delivery, i),
+                expected=f"the field '{key}' (every record has it)",
+                expected_vi=f"trường '{key}' (bản ghi nào cũng phải có)"))
+    return delivery
+
+
+def _record_detail(delivery: _Delivery, i: int) -> str | None:
+    if delivery.ids is None or delivery.ids[i] is None:
+        return None
+    return f"MaHoSo '{delivery.ids[i]}'"
+
+
+def _per_distinct(cells: _Cells, fn: Callable[[object], object], texts_only: bool
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fn of each distinct value, True where fn raised ValueError, each row's index into them).
+
+    Texts are grouped by pandas; a JSON export's typed values by (type, value), so that `true`, `1` and
+    `1.0` stay apart; lists and objects one by one.
+    """
+    if cells.codes is not None:
+        codes, uniques = cells.codes, cells.uniques
+    elif texts_only:
+        codes, found = pd.factorize(cells.values, use_na_sentinel=False)
+        uniques = np.asarray(found, dtype=object)
+        uniques[pd.isna(uniques)] = None  # pandas may give None back as NaN
+    else:
+        index: dict = {}
+        seen: list = []
+        codes = np.empty(len(cells.values), dtype=np.intp)
+        for i, value in enumerate(cells.values):
+            try:
+                key = (type(value), value)
+                k = index.get(key)
+            except TypeError:  # a list or an object: unhashable
+                key, k = None, None
+            if k is None:
+                k = len(seen)
+                seen.append(value)
+                if key is not None:
+                    index[key] = k
+            codes[i] = k
+        uniques = np.empty(len(seen), dtype=object)
+        for j, value in enumerate(seen):  # one by one: numpy would read a list as a row
+            uniques[j] = value
+    results = np.empty(len(uniques), dtype=object)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for j, value in enumerate(uniques):
+        try:
+            results[j] = fn(value)
+        except ValueError:
+            bad[j] = True
+    return results, bad, codes
+
+
+def _convert_column(spec: DossierField, cells: _Cells, n: int, texts_only: bool
+                    ) -> tuple[object, np.ndarray, dict[int, object] | None]:
+    """(canonical values of every row, True where a cell does not fit, what to show for a bad cell when it
+    is not the cell itself), column by column: once per distinct value, or vectorised (dates, amounts)."""
+    kind = spec.kind
+    if kind in ("code", "text"):
+        if cells.codes is not None:
+            texts = _text_array(cells.uniques, True)[cells.codes]
+        else:
+            texts = _text_array(cells.values, texts_only)
+        bad = pd.isna(texts) if kind == "code" else np.zeros(n, dtype=bool)
+        return texts, np.asarray(bad, dtype=bool), None
+    if kind in ("choice", "yes_no", "status"):
+        rule = _status_value if kind == "status" else _vocabulary_value
+        results, bad, codes = _per_distinct(cells, lambda v: rule(spec, v), texts_only)
+        if kind == "status":
+            return results[codes], bad[codes], None
+        numbers = np.array([np.nan if r is None or b else float(r) for r, b in zip(results, bad, strict=True)],
+                           dtype=np.float64)[codes] if len(results) else np.full(n, np.nan)
+        if kind == "choice":
+            return pd.array(numbers, dtype="Float64").astype("Int64"), bad[codes], None
+        return pd.arrays.BooleanArray(numbers == 1.0, np.isnan(numbers)), bad[codes], None
+    if kind == "timestamp":
+        values = cells.values
+        if texts_only:
+            values = values.copy()
+            values[values == ""] = None
+        stamps, bad = parse_datetime_array(values, texts_only=texts_only)
+        outside = ~np.isnat(stamps) & ((stamps < _STAMP_RANGE[0]) | (stamps > _STAMP_RANGE[1]))
+        if outside.any():
+            stamps[outside] = np.datetime64("NaT")
+            bad |= outside
+        return stamps, bad, None
+    if kind == "money":
+        if cells.codes is not None:
+            numbers, bad = parse_number_array(cells.uniques, texts_only=True)
+            numbers, bad = numbers[cells.codes], bad[cells.codes]
+        else:
+            numbers, bad = parse_number_array(cells.values, texts_only=texts_only)
+        blank = np.nan if spec.blank is None else float(spec.blank)
+        return np.where(np.isnan(numbers) & ~bad, blank, numbers), bad, None
+    if kind == "fee_list":
+        totals = np.zeros(n)
+        bad = np.zeros(n, dtype=bool)
+        found: dict[int, object] = {}
+        for i, value in enumerate(cells.values):
+            if texts_only:  # a fee list cannot be a CSV cell: anything there is refused
+                if value is not None and str(value).strip():
+                    bad[i], found[i] = True, value
+                continue
+            try:
+                totals[i] = _fee_total(value)
+            except _BadValue as exc:
+                bad[i], found[i] = True, _typed(exc.found)
+        return totals, bad, found
+    raise ValueError(f"field {spec.name} is not read")
+
+
+def _cell_problems(delivery: _Delivery, name: str, bad: np.ndarray, found: dict[int, object] | None
+                   ) -> list[tuple[tuple[int, int], Problem]]:
+    """One problem per bad cell of one column (capped, with one more counting the rest), with sort keys."""
+    header, letter, position = delivery.places[name]
+    expected_en, expected_vi = _expected(name)
+    if delivery.file_format == "csv" and dossier_vocabulary().fields[name].kind == "fee_list":
+        expected_en, expected_vi = ("an empty cell (a fee list cannot be a CSV cell; give TongPhiLePhi)",
+                                    "ô trống (danh sách phí không ghi được trong một ô CSV; dùng TongPhiLePhi)")
+    cells = delivery.cells[name]
+    rows = np.flatnonzero(bad)
+    out = []
+    for i in rows[:MAX_CELL_PROBLEMS_PER_COLUMN]:
+        typed = found[i] if found and i in found else cells.at(i)
+        if delivery.file_format == "json":
+            typed = _typed(typed)
+        row = int(delivery.row_numbers[i])
+        out.append(((row, position), Problem(
+            file=delivery.file, source=SOURCE, row=row, column=header, letter=letter, found=typed,
+            expected=expected_en, expected_vi=expected_vi, detail=_record_detail(delivery, i))))
+    if len(rows) > MAX_CELL_PROBLEMS_PER_COLUMN:
+        rest = rows[MAX_CELL_PROBLEMS_PER_COLUMN:]
+        first, last = int(delivery.row_numbers[rest[0]]), int(delivery.row_numbers[rest[-1]])
+        out.append(((last, position), Problem(
+            file=delivery.file, source=SOURCE, column=header, letter=letter,
+            found=f"{len(rest)} more such cells (rows {first}–{last})",
+            expected=expected_en, expected_vi=expected_vi)))
     return out
+
+
+def _blank_rows(delivery: _Delivery, ids: np.ndarray) -> np.ndarray:
+    """CSV rows whose every cell read is empty or blanks (Excel's empty rows): skipped, still counted."""
+    blank = np.zeros(delivery.n, dtype=bool)
+    for i in np.flatnonzero(pd.isna(ids)):
+        blank[i] = all(not str(c.at(i) or "").strip() for c in delivery.cells.values())
+    return blank
 
 
 def _newest_states_frame(canon: dict[str, object]) -> pd.DataFrame:
@@ -442,73 +1070,95 @@ def _newest_states_frame(canon: dict[str, object]) -> pd.DataFrame:
                    for name, value in canon.items()})
 
 
-def read_dossier_export(path: str | Path) -> pd.DataFrame:
-    """Dossiers from a file export: JSON (`{"tong_so": N, "du_lieu": [...]}` or a list) or CSV (UTF-8 BOM,
-    fees flattened to `TongPhiLePhi`). Same records as `PublicServiceClient.fetch_month`.
+def _records_of(delivery: _Delivery, vocab: DossierVocabulary) -> pd.DataFrame:
+    """The records of a delivery read by meaning; BadInputError with every problem found, if any."""
+    n, texts_only = delivery.n, delivery.file_format == "csv"
+    canon: dict[str, object] = {}
+    bad_of: dict[str, tuple[np.ndarray, dict | None]] = {}
+    fee_lists = []
+    for spec in vocab.fields.values():
+        if not spec.read:
+            continue
+        if spec.kind == "fee_list":
+            fee_lists.append(spec)
+            continue
+        if spec.name in delivery.cells:
+            values, bad, found = _convert_column(spec, delivery.cells[spec.name], n, texts_only)
+            bad_of[spec.name] = (bad, found)
+        else:
+            values = _convert_column(spec, _Cells(values=np.full(n, None, dtype=object)), n, True)[0]
+        canon[spec.column] = values
+    for spec in fee_lists:  # JSON: a record's fee list, where it has one, gives its fee
+        if spec.name not in delivery.cells:
+            continue
+        totals, bad, found = _convert_column(spec, delivery.cells[spec.name], n, texts_only)
+        bad_of[spec.name] = (bad, found)
+        if not texts_only:
+            listed = ~delivery.absent[spec.name] & ~delivery.not_records
+            for other, (other_bad, _) in bad_of.items():
+                if other != spec.name and vocab.fields[other].column == spec.column:
+                    other_bad &= ~listed
+            current = canon.get(spec.column)
+            canon[spec.column] = np.where(listed, totals, np.zeros(n) if current is None else current)
+    keep = np.ones(n, dtype=bool)
+    if texts_only and n:
+        keep = ~_blank_rows(delivery, canon["ma_ho_so"])
+    if delivery.not_records is not None:
+        keep &= ~delivery.not_records
+    # the header's problems first, then every record's, in row order (a record's own before its cells')
+    keyed = [((p.row or 0, -1), p) for p in delivery.problems]
+    for name, (bad, found) in bad_of.items():
+        bad = bad & keep
+        if name in delivery.absent:
+            bad &= ~delivery.absent[name]
+        keyed += _cell_problems(delivery, name, bad, found)
+    if keyed:
+        keyed.sort(key=lambda kp: kp[0])
+        raise BadInputError(problems=[p for _, p in keyed])
+    if not keep.all():
+        canon = {k: v[keep] for k, v in canon.items()}
+    for column in RECORD_COLUMNS[:-3]:
+        canon.setdefault(column, np.full(int(keep.sum()), None, dtype=object))
+    canon.update(source_file=delivery.file, sheet=None, row_number=delivery.row_numbers[keep])
+    records = _newest_states_frame(canon)
+    records.attrs.update(
+        source_description=delivery.file, file_format=delivery.file_format,
+        column_labels={u["name"]: u["header"] for u in delivery.columns_used},
+        column_letters={u["name"]: u["letter"] for u in delivery.columns_used if u["letter"]},
+        columns_used=delivery.columns_used, columns_ignored=delivery.columns_ignored,
+        reader_warnings=[w.to_dict() for w in delivery.warnings],
+        value_sets={f.column: list(f.values.spellings) for f in vocab.fields.values()
+                    if f.read and f.kind == "choice"})
+    return records
 
-    Read column by column (1 M dossiers in seconds) with the same results and errors as `_canonical`
-    record by record: the first wrong record is found with column masks, then `_canonical` words the error.
+
+def read_dossier_export(path: str | Path) -> pd.DataFrame:
+    """Dossiers from a file export: JSON (`{"tong_so": N, "du_lieu": [...]}` or a list) or CSV (UTF-8 with or
+    without BOM, UTF-16; fees flattened to `TongPhiLePhi`). Same records as `PublicServiceClient.fetch_month`.
+
+    Read by meaning (`dossier_vocabulary()`, the layout's `dossier_fields` and `dossier_values`): a header or
+    key in any spelling of the vocabulary, in any order; a value in any spelling of its vocabulary. A
+    column nobody declared is ignored and reported (`records.attrs["reader_warnings"]`, problems as dicts);
+    `attrs["columns_used"]` ({name, header, letter}) and `attrs["columns_ignored"]` ({header, letter,
+    known}) list them all. Rows of nothing but blanks are skipped. Read column by column: headers are mapped
+    once, values once per distinct value, dates and amounts vectorised (1 M dossiers in seconds).
 
     Raises:
-        BadInputError: names the file, row (CSV line / JSON position), field, the value and what was expected.
+        BadInputError: every problem of the delivery at once (`.problems`): a required column missing (with
+            the closest header), two columns with one meaning, each cell that does not fit (file, row as a
+            spreadsheet shows it or the JSON record's position and MaHoSo, the column by its header as typed
+            and its letter, the value as typed, what was expected).
     """
     path = Path(path)
     data = path.read_bytes()
     text = decode_text(data, file=path.name, source=SOURCE)[0].lstrip("\ufeff") if data else ""
     stripped = text.lstrip()
-
-    def fail_at(row_number):
-        def fail(field, found, expected):
-            return BadInputError(file=path.name, source=SOURCE, row=row_number, column=field,
-                                 found=found if isinstance(found, str) else json.dumps(found, ensure_ascii=False,
-                                                                                      default=str),
-                                 expected=expected)
-        return fail
-
-    structural = fees = None
-    is_json = stripped.startswith(("{", "["))
-    if is_json:
-        try:
-            body = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(file=path.name, source=SOURCE, row=exc.lineno, found="invalid JSON",
-                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}") from None
-        rows = body.get("du_lieu") if isinstance(body, dict) else body
-        if not isinstance(rows, list):
-            raise BadInputError(file=path.name, source=SOURCE, found=sorted(body) if isinstance(body, dict) else "",
-                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}")
-        n = len(rows)
-        row_numbers = np.arange(1, n + 1)
-        columns, structural, fee, fee_bad = _json_columns(rows)
-        fees = (fee, fee_bad)
-
-        def raw_at(i):
-            return rows[i]
+    vocab = dossier_vocabulary()
+    if stripped.startswith(("{", "[")):
+        delivery = _json_delivery(path.name, stripped, vocab)
     else:
-        headers, columns, n = _csv_columns(text, data)
-        wanted = [f for f in REQUIRED_FIELDS if f not in headers]
-        if "TongPhiLePhi" not in headers and "DanhSachLePhi" not in headers:
-            wanted.append("TongPhiLePhi")
-        if wanted:
-            raise BadInputError(file=path.name, source=SOURCE, row=1, column=wanted[0], found=headers,
-                                expected=f"a CSV header with the column '{wanted[0]}'")
-        row_numbers = np.arange(2, n + 2)
-        if "DanhSachLePhi" in columns:  # a fee list cannot be a CSV cell: any value there is refused
-            listed = columns["DanhSachLePhi"]
-            structural = np.array([v is not None for v in listed], dtype=bool)
-            fees = (np.zeros(n), np.zeros(n, dtype=bool))
-
-        def raw_at(i):
-            return {h: columns[h][i] for h in columns}
-
-    def first_error(i):
-        _canonical(raw_at(i), fail_at(int(row_numbers[i])))
-
-    canon = _canonical_columns(columns, n, first_error, structural, fees, texts_only=not is_json)
-    canon.update(source_file=path.name, sheet=None, row_number=row_numbers)
-    records = _newest_states_frame(canon)
-    records.attrs["source_description"] = path.name
-    return records
+        delivery = _csv_delivery(path.name, text, data, vocab)
+    return _records_of(delivery, vocab)
 
 
 def _month_mask(series: pd.Series, period: str) -> pd.Series:
@@ -628,7 +1278,7 @@ def _report_period(preamble: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def read_bieu06_workbook(path: str | Path) -> pd.DataFrame:
+def read_bieu06_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """The rows of a Biểu số 06/VPCP/KSTT workbook: `stt, linh_vuc, nhan_*, da_gq_*, dang_gq_*` (counts),
     + lineage. `records.attrs["period"]` is the month the report covers.
 
@@ -640,22 +1290,31 @@ def read_bieu06_workbook(path: str | Path) -> pd.DataFrame:
     from connectors.layout import load_layout
 
     path = Path(path)
-    table = read_workbook(path, load_layout(SOURCE))["bieu_06"]
+    table = read_workbook(path, load_layout(SOURCE), period=period)["bieu_06"]
     records = table.records
     records = records[records["linh_vuc"].notna()].reset_index(drop=True)
     labels = table.column_labels
+    letters = records.attrs.get("column_letters") or table.records.attrs.get("column_letters") or {}
+    problems = []
+    # Every row's totals against their parts, each break named at the total's cell with the parts' sum and
+    # the gap (nhận: tổng = trực tuyến + trực tiếp/BCCI + từ kỳ trước; đã giải quyết: tổng = trước + đúng + quá).
     for rec in records.to_dict("records"):
         for total, parts in (("nhan_tong", ("nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc")),
                              ("da_gq_tong", ("da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han"))):
             values = [rec[c] for c in (total, *parts)]
             if any(pd.isna(v) for v in values):
                 continue
-            if values[0] != sum(values[1:]):
-                raise BadInputError(
+            summed = sum(values[1:])
+            if values[0] != summed:
+                named = " + ".join(f"{letters.get(c, '')} '{labels[c]}'".strip() for c in parts)
+                gap = values[0] - summed
+                problems.append(Problem(
                     file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
-                    column=labels[total], found=(rec.get("raw_cells") or {}).get(total),
-                    expected=f"the sum of its parts, {sum(values[1:]):g} (" + " + ".join(labels[c] for c in parts)
-                             + ")")
+                    column=labels[total], letter=letters.get(total), found=(rec.get("raw_cells") or {}).get(total),
+                    expected=f"the sum of its parts, {summed:g} ({named}); difference {gap:+g}",
+                    expected_vi=f"bằng tổng các phần, {summed:g} ({named}); chênh {gap:+g}"))
+    if problems:
+        raise BadInputError(problems=problems)
     period, shown = _report_period(table.preamble)
     records.attrs.update(table.records.attrs)
     records.attrs["period"] = period or table.period
@@ -714,7 +1373,7 @@ def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str)
     return observation_frame(out)
 
 
-def read_public_service_export(path: str | Path) -> pd.DataFrame:
+def read_public_service_export(path: str | Path, period: str | None = None) -> pd.DataFrame:
     """Any public-service file delivery: a dossier export (JSON, CSV in UTF-8/UTF-16) or a Biểu 06 workbook.
 
     Told apart by the bytes (a workbook or an HTML table is Biểu 06). Feed the result to
@@ -723,5 +1382,5 @@ def read_public_service_export(path: str | Path) -> pd.DataFrame:
     from connectors.excel import sniff_format
 
     if sniff_format(path) in ("xlsx", "xls", "ods", "html"):
-        return read_bieu06_workbook(path)
+        return read_bieu06_workbook(path, period)
     return read_dossier_export(path)

@@ -122,16 +122,23 @@ def test_csv_export_with_bom_matches_json(tmp_path):
 def test_csv_missing_column_is_reported(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes("MaHoSo,NgayTiepNhan\r\nA,01/08/2025 08:00:00\r\n".encode("utf-8-sig"))
-    with pytest.raises(BadInputError, match=r"file x.csv, row 1, column 'KenhThucHien'"):
+    with pytest.raises(BadInputError) as info:
         read_dossier_export(path)
+    missing = {"KenhThucHien", "NgayHenTra", "NgayKetThucXuLy", "NgayTuChoi", "DuocThanhToanTrucTuyen",
+               "TongPhiLePhi"}  # every required column the header lacks, each named once
+    assert len(info.value.problems) == len(missing)
+    for problem in info.value.problems:
+        assert problem.file == "x.csv" and problem.row == 1
+    assert {m for m in missing for p in info.value.problems if f"a column for {m} " in p.expected} == missing
 
 
 def test_bad_timestamp_in_export_names_row_and_field(tmp_path):
-    bad = dossier("A", received="31/02/2025 08:00:00")
+    bad = dossier("A2", received="31/02/2025 08:00:00")
     with pytest.raises(BadInputError) as info:
         read_dossier_export(_json_export(tmp_path, [AUGUST[0], bad], name="h.json"))
-    assert str(info.value) == ("public_service file h.json, row 2, column 'NgayTiepNhan': "
-                               "found '31/02/2025 08:00:00', expected a timestamp dd/MM/yyyy HH:mm:ss")
+    assert str(info.value).startswith("public_service file h.json, row 2, column 'NgayTiepNhan': "
+                                      "found '31/02/2025 08:00:00', expected a date dd/mm/yyyy HH:mm:ss (or ")
+    assert str(info.value).endswith("(MaHoSo 'A2')")  # a JSON record: its position and its dossier code
 
 
 # ------------------------------------------------------------------------------------ the client

@@ -1,10 +1,11 @@
-"""The column-wise dossier export reader against the per-record one it replaced.
+"""The column-wise dossier export reader against the per-record rules of the API path.
 
-`_reference_read` is `read_dossier_export` as it was before it read column by column (git history,
-connectors/public_service.py): csv.DictReader / json, then `_canonical` record by record. For the sample
-exports and for hypothesis-made files of messy cells, the new reader must return an equal frame, or
-raise the same error with the same sentence. The vectorised helpers of connectors.vn are held to their
-scalar functions value by value.
+`_reference_read` reads an export record by record with the csv module / json and `_canonical` (the
+API's rules, which use the same layout vocabulary), the way `read_dossier_export` read before it went
+column by column. For the sample exports and for hypothesis-made files of messy cells (headers in the
+sync names), the column-wise reader must return an equal frame, or refuse the same rows: every record
+the per-record rules refuse, and only those, is named, with the field and value those rules name. The
+vectorised helpers of connectors.vn are held to their scalar functions value by value.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from connectors.public_service import (
     SOURCE,
     _canonical,
     _frame,
+    convert_value,
+    dossier_vocabulary,
     newest_states,
     read_dossier_export,
 )
@@ -46,45 +49,52 @@ FILES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 VALUES = settings(max_examples=150, deadline=None)
 
 
+class Refused(Exception):
+    """What the per-record rules refuse: {row: (field, value found)}, the first problem of each record."""
+
+    def __init__(self, rows: dict[int, tuple[str, object]], header: str | None = None):
+        super().__init__(rows, header)
+        self.rows, self.header = rows, header
+
+
 def _reference_read(path: str | Path) -> pd.DataFrame:
-    """The per-record reader (copied from git history, before the column-wise one)."""
+    """Record by record: csv module (or json), then `_canonical` on each record (every refusal collected)."""
     path = Path(path)
     data = path.read_bytes()
     text = decode_text(data, file=path.name, source=SOURCE)[0].lstrip("\ufeff") if data else ""
     stripped = text.lstrip()
-    items: list[tuple[dict, dict]] = []
     if stripped.startswith(("{", "[")):
-        try:
-            body = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(file=path.name, source=SOURCE, row=exc.lineno, found="invalid JSON",
-                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}") from None
+        body = json.loads(stripped)
         rows = body.get("du_lieu") if isinstance(body, dict) else body
-        if not isinstance(rows, list):
-            raise BadInputError(file=path.name, source=SOURCE, found=sorted(body) if isinstance(body, dict) else "",
-                                expected="a JSON export {\"tong_so\": N, \"du_lieu\": [...]}")
-        numbered = enumerate(rows, start=1)
+        numbered = list(enumerate(rows, start=1))
     else:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        headers = [normalize_text(h) for h in reader.fieldnames or []]
-        reader.fieldnames = headers
-        wanted = [f for f in REQUIRED_FIELDS if f not in headers]
-        if "TongPhiLePhi" not in headers and "DanhSachLePhi" not in headers:
-            wanted.append("TongPhiLePhi")
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
+        headers = [normalize_text(h) for h in (table[0] if table else [])]
+        if len(set(headers)) < len(headers):
+            raise Refused({}, header="two columns with one meaning")
+        wanted = [f for f in (*REQUIRED_FIELDS, "TongPhiLePhi") if f not in headers]
         if wanted:
-            raise BadInputError(file=path.name, source=SOURCE, row=1, column=wanted[0], found=headers,
-                                expected=f"a CSV header with the column '{wanted[0]}'")
-        numbered = ((i + 1, {k: (v if v != "" else None) for k, v in row.items() if k})
-                    for i, row in enumerate(reader, start=1))
+            raise Refused({}, header=f"no column {wanted[0]}")
+        numbered = []
+        for row_number, cells in enumerate(table[1:], start=2):
+            cells = cells[:len(headers)]
+            if all(not c.strip() for c in cells):  # an empty row of the spreadsheet: skipped, still counted
+                continue
+            cells += [""] * (len(headers) - len(cells))  # a short row: its last cells are empty
+            numbered.append((row_number, {h: (c if c != "" else None) for h, c in zip(headers, cells, strict=True)}))
+    items, refused = [], {}
     for row_number, raw in numbered:
-        def fail(field, found, expected, row_number=row_number):
-            return BadInputError(file=path.name, source=SOURCE, row=row_number, column=field,
-                                 found=found if isinstance(found, str) else json.dumps(found, ensure_ascii=False,
-                                                                                      default=str),
-                                 expected=expected)
-        canon = _canonical(raw, fail)
+        def fail(field, found, expected):
+            return Refused({0: (field, found)})
+        try:
+            canon = _canonical(raw, fail)
+        except Refused as exc:
+            refused[row_number] = exc.rows[0]
+            continue
         canon.update(source_file=path.name, sheet=None, row_number=row_number)
         items.append((canon, raw))
+    if refused:
+        raise Refused(refused)
     records = _frame([c for c, _ in newest_states(items)])
     records.attrs["source_description"] = path.name
     return records
@@ -93,23 +103,41 @@ def _reference_read(path: str | Path) -> pd.DataFrame:
 def _outcome(read, path):
     try:
         return read(path)
-    except Exception as exc:  # the error itself is what is compared
+    except (BadInputError, Refused) as exc:  # the refusal itself is what is compared
         return exc
 
 
 def assert_same_reading(path: Path) -> None:
     expected, got = _outcome(_reference_read, path), _outcome(read_dossier_export, path)
-    if isinstance(expected, Exception):
-        assert type(got) is type(expected), f"{path.name}: {got!r} instead of {expected!r}"
-        assert str(got) == str(expected)
+    if isinstance(expected, Refused):
+        assert isinstance(got, BadInputError), f"{path.name}: read, but the per-record rules refuse {expected.rows}"
+        if expected.header:
+            assert any(p.row in (1, None) for p in got.problems), got.problems  # (and any bad cell too)
+            return
+        by_row: dict[int, list] = {}
+        for problem in got.problems:
+            assert problem.row is not None, problem
+            by_row.setdefault(problem.row, []).append(problem)
+        assert set(by_row) == set(expected.rows), (sorted(by_row), sorted(expected.rows))
+        for row, (field, found) in expected.rows.items():
+            if field == "(record)":  # not a JSON object
+                assert any(p.column is None for p in by_row[row])
+                continue
+            named = {normalize_text(p.column): p for p in by_row[row]}
+            assert field in named, (row, field, by_row[row])
+            if found is None:  # an empty CSV cell, a JSON null
+                assert named[field].found in ("", "null", None), (row, field, named[field].found)
+            elif named[field].found is not None and not isinstance(found, list):
+                typed = found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+                assert named[field].found == typed, (row, field, named[field].found, typed)
         return
-    assert not isinstance(got, Exception), f"{path.name}: raised {got!r}, the per-record reader did not"
+    assert not isinstance(got, Exception), f"{path.name}: raised {got!r}, the per-record rules did not"
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert list(got.dtypes) == list(expected.dtypes)
     for col in got.columns:  # None stays None, NaN stays NaN: no swap hidden by assert_frame_equal
         if got[col].dtype == object:
             assert [type(v) for v in got[col]] == [type(v) for v in expected[col]], col
-    assert got.attrs == expected.attrs
+    assert got.attrs["source_description"] == expected.attrs["source_description"]
 
 
 def test_sample_exports_read_the_same(samples_dir):
@@ -159,22 +187,16 @@ def _clean(rows, keep_bad: bool):
     """Mostly valid rows (so a frame comes out), unless the example keeps its bad cells."""
     if keep_bad:
         return rows
+    fields = dossier_vocabulary().fields
     out = []
     for r in rows:
         r = dict(r)
-        for field, fn in (("MucDo", parse_number), ("KenhThucHien", parse_number), ("TongPhiLePhi", parse_number),
-                          ("DuocThanhToanTrucTuyen", parse_bool)):
+        for name in ("MucDo", "KenhThucHien", "TongPhiLePhi", "DuocThanhToanTrucTuyen", "NgayTiepNhan",
+                     "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi"):
             try:
-                value = fn(r[field])
-                if field in ("MucDo", "KenhThucHien") and value is not None and not float(value).is_integer():
-                    r[field] = ""
+                convert_value(fields[name], r[name])
             except ValueError:
-                r[field] = ""
-        for field in ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi"):
-            try:
-                parse_datetime(r[field])
-            except ValueError:
-                r[field] = ""
+                r[name] = ""
         if not normalize_text(r["MaHoSo"]).lstrip("'"):
             r["MaHoSo"] = "000.00.10549-999999"
         out.append(r)
@@ -210,6 +232,10 @@ def test_csv_reads_the_same(tmp_path, rows, keep_bad, delimiter, newline, extra,
     path = tmp_path / "ho-so.csv"
     path.write_bytes(buffer.getvalue().encode(encoding))
     assert_same_reading(path)
+    if extra == "dup":  # two columns headed MaTTHC: refused, naming both by letter
+        with pytest.raises(BadInputError) as info:
+            read_dossier_export(path)
+        assert any("column B 'MaTTHC' and column O 'MaTTHC' both mean it" in p.expected for p in info.value.problems)
 
 
 @FILES
@@ -243,8 +269,8 @@ def test_json_reads_the_same(tmp_path, rows, keep_bad, typed, fee_list):
     assert_same_reading(path)
 
 
-def test_a_bad_cell_is_named_as_before(tmp_path):
-    """The first wrong row, the column and the value, worded by the per-record rules."""
+def test_every_bad_cell_is_named(tmp_path):
+    """Every wrong cell: its row as a spreadsheet shows it, the header as typed, its letter, the value as typed."""
     lines = ["MaHoSo,KenhThucHien,NgayTiepNhan,NgayHenTra,NgayKetThucXuLy,NgayTuChoi,DuocThanhToanTrucTuyen,"
              "TongPhiLePhi"]
     lines += [f"A{i},2,03/08/2025 08:30:00,05/08/2025 17:00:00,,,true,0" for i in range(40)]
@@ -254,10 +280,10 @@ def test_a_bad_cell_is_named_as_before(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(BadInputError) as got:
         read_dossier_export(path)
-    message = str(got.value)
-    # row 26 of the file (header = row 1), the due date of 31 February
-    assert "ho-so-2025-08.csv" in message and "26" in message and "NgayHenTra" in message
-    assert "31/02/2025 17:00:00" in message
+    # rows 26 and 32 of the file (header = row 1): the due date of 31 February, the channel 4.5
+    assert [(p.file, p.row, p.column, p.letter, p.found) for p in got.value.problems] == [
+        ("ho-so-2025-08.csv", 26, "NgayHenTra", "D", "31/02/2025 17:00:00"),
+        ("ho-so-2025-08.csv", 32, "KenhThucHien", "B", "4.5")]
     assert_same_reading(path)
 
 
