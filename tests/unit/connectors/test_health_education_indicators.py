@@ -60,7 +60,8 @@ def test_health_station_meets_only_when_every_criterion_is_dat(tmp_path):
 def test_health_unknown_conclusion_is_rejected(tmp_path):
     rows = TOP + [CRIT_HEADER, CRIT_RULER] + [_crit("T1", 1, "Tốt")] + FOOT
     path = write_workbook(tmp_path / "y-te.xlsx", {"Tiêu chí trạm y tế": rows})
-    with pytest.raises(BadInputError, match=r"row 8, column 'Kết luận' \(I\): found 'Tốt', expected 'Đạt' or 'Chưa đạt'"):
+    with pytest.raises(BadInputError,
+                       match=r"row 8, column 'Kết luận' \(I\): found 'Tốt', expected 'Đạt' or 'Chưa đạt'"):
         read_health_workbook(path)
 
 
