@@ -54,6 +54,12 @@ def read_education_workbook(path: str | Path, period: str | None = None) -> pd.D
     for rec in records.to_dict("records"):
         level = _level(rec["muc_chuan_quoc_gia"])
         until = None
+        if rec.get("loai_hinh") is None:
+            # a school of unknown ownership would silently drop out of CT06's public schools
+            problems.append(Problem(file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
+                                    column=table.column_labels["loai_hinh"], letter=letters.get("loai_hinh"),
+                                    found="", expected="'Công lập' or 'Tư thục'",
+                                    expected_vi="'Công lập' hoặc 'Tư thục'"))
         if level is None:
             problems.append(Problem(file=path.name, source=SOURCE, sheet=table.sheet, row=int(rec["row_number"]),
                                     column=table.column_labels["muc_chuan_quoc_gia"],

@@ -508,6 +508,7 @@ def _match_columns(levels: list[list[str]], layout: SheetLayout
     leaf of a grouped header), then patterns.
     """
     labels = [" / ".join(parts) for parts in levels]
+    specs = {spec.name: spec for spec in layout.columns}
     strengths = {spec.name: [spec.matcher.match_strength(labels[c], levels[c]) for c in range(len(levels))]
                  for spec in layout.columns}
     claimed: dict[int, str] = {}
@@ -521,7 +522,7 @@ def _match_columns(levels: list[list[str]], layout: SheetLayout
             if hits:
                 mapping[spec.name] = hits[0]
                 claimed[hits[0]] = spec.name
-                if len(hits) > 1:
+                if len(hits) > 1 and not spec.informative:
                     twins[spec.name] = hits[1:]
                     claimed.update({c: spec.name for c in hits[1:]})
     for family in layout.families:
@@ -541,26 +542,44 @@ def _match_columns(levels: list[list[str]], layout: SheetLayout
             continue
         if any(m.match_strength(labels[c], parts) for m in layout.known):
             known.append(c)
+            continue
+        # a column that would mean what another column already holds, only more weakly (a grouped
+        # `… / Lũy kế từ đầu năm` beside a plain `Lũy kế từ đầu năm`): which one holds the figures?
+        rival = next((name for name, k in strengths.items()
+                      if k[c] and name in mapping and not specs[name].informative), None)
+        if rival is not None:
+            twins.setdefault(rival, []).append(c)
         else:
             unknown.append(c)
     return mapping, twins, known, unknown
 
 
 def _find_header(grid: Grid, layout: SheetLayout) -> int | None:
-    """The first header row: a row whose labels carry every `detect` meaning; failing that, the first
-    row of a grouped header (levels below it) that does, starting at a row of two labels or more."""
+    """The first header row: a row whose labels carry every `detect` meaning (the common case, cheap);
+    failing that, the row (with the levels below it, for a grouped header) that carries the most
+    required columns, at least half of them: a header lacking a required column is still found, so the
+    refusal names the missing column at the header rather than "no header"."""
     rows = range(min(layout.search_rows, len(grid.rows)))
     for r in rows:
         labels = [normalize_text(cell_text(v)) for v in grid.rows[r]]
         if all(any(m.match_strength(x) for x in labels if x) for m in layout.header_labels):
             return r
+    required = [spec for spec in layout.columns if spec.required]
+    best, best_score = None, (0, 0)
     for r in rows:
-        if sum(1 for v in grid.rows[r] if not _is_blank(v)) < 2:
+        own = [c for c, v in enumerate(grid.rows[r]) if not _is_blank(v)]
+        if len(own) < 2:
             continue
-        for depth in range(2, layout.max_header_rows + 1):
-            levels = header_levels(grid, r, depth)
-            if all(any(m.match_strength(" / ".join(p), p) for p in levels if p) for m in layout.header_labels):
-                return r
+        for depth in range(1, layout.max_header_rows + 1):
+            mapping, _, known, _ = _match_columns(header_levels(grid, r, depth), layout)
+            # required columns found, then how many recognised columns are headed in row r itself (a
+            # header's first row heads most columns; a title or a sub-header row few)
+            score = (sum(1 for spec in required if spec.name in mapping),
+                     len(set(own) & (set(mapping.values()) | set(known))))
+            if score > best_score:
+                best, best_score = r, score
+    if best is not None and best_score[0] >= max(1, len(required) // 2) and best_score[1] >= 2:
+        return best
     return None
 
 
@@ -898,6 +917,7 @@ def read_sheet(book: Workbook, layout: SheetLayout, *, sheet_name: str | None = 
     records.attrs["file_format"] = book.format
     records.attrs["unmapped_labels"] = [labels[c] for c in unknown]
     records.attrs["layout_version"] = layout_version
+    records.attrs["header_row"] = start + 1
     return SheetTable(records=records, sheet=name, column_labels=column_labels, header_row=start + 1,
                       unit_text=unit_text, unit_factor=factor, period=period, preamble=preamble,
                       unmapped_labels=[labels[c] for c in unknown], text_encoding=grid.text_encoding)

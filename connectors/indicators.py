@@ -127,9 +127,57 @@ def _number(rec: dict, column: str) -> float | None:
 def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
     """The month's value of every known indicator row (see `layouts/indicators.yaml` → `indicators`).
 
+    Only month M (the delivery's period); the other figures the workbook carries (months 1…M−1, the
+    `Năm trước` column) come from `carried_observations_from_indicators`.
+
     Raises:
         BadInputError: the workbook is for another year, lacks the month's column, or a cell does not fit.
     """
+    _check_workbook(records, period)
+    month = int(period[5:7])
+    return observation_frame(_figures(records, unit_code, f"thang_{month}", period, _meanings()))
+
+
+def carried_observations_from_indicators(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+    """The figures of other periods the workbook of month M carries (docs/contracts.md, "carried"):
+
+    - months 1…M−1 of the year, each month's cells as the month's own figures (period `YYYY-0k`, lineage
+      to the month's cell): a ward that starts in the middle of the year gets its year to date from
+      one cumulative workbook, and a later workbook's corrected month replaces the earlier one;
+    - the `Năm trước` column as the previous year's figures (period `YYYY-1-12`): a flow row
+      (`previous_year: total` in the layout: TGTSP…, LUOT_KHACH, CTR_SH) gives the previous year's total
+      as the cumulative figure `<CODE>_YTD` (months 1–12 of the previous year); a level row
+      (`previous_year: year_end`: TNBQ, the other rates) gives the previous December's level under its
+      own code. The warehouse uses them as the growth baseline only where it holds none of its own.
+
+    Months after M and blank cells give nothing. Rows come month by month, then the baseline.
+
+    Raises:
+        BadInputError: as `observations_from_indicators`.
+    """
+    _check_workbook(records, period)
+    year, month = int(period[:4]), int(period[5:7])
+    meanings = _meanings()
+    rows = []
+    for earlier in range(1, month):
+        column = f"thang_{earlier}"
+        if column in records.columns:
+            rows.extend(_figures(records, unit_code, column, f"{year:04d}-{earlier:02d}", meanings))
+    if "nam_truoc" in records.columns:
+        baseline = {code: meaning for code, meaning in meanings.items() if meaning.get("previous_year")}
+        for row in _figures(records, unit_code, "nam_truoc", f"{year - 1:04d}-12", baseline):
+            if baseline[row["indicator_code"]]["previous_year"] == "total":
+                row["indicator_code"] = f"{row['indicator_code']}_YTD"
+            rows.append(row)
+    return observation_frame(rows)
+
+
+def _meanings() -> dict:
+    return load_layout(SOURCE).extra.get("indicators") or {}
+
+
+def _check_workbook(records: pd.DataFrame, period: str) -> None:
+    """The workbook is the delivery's (its period and year) and has the month's column."""
     check_period(records, period, source=SOURCE)
     period_bounds(period)
     year, month = int(period[:4]), int(period[5:7])
@@ -140,10 +188,17 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
                             expected=f"the workbook of {year} for period {period}")
     column = f"thang_{month}"
     if column not in records.columns:
-        raise BadInputError(file=file, source=SOURCE, sheet=sheet, column=f"Tháng {month}", found="no such column",
-                            expected=f"a column for month {month} ('Thực hiện / Tháng {month}')")
+        raise BadInputError(file=file, source=SOURCE, sheet=sheet, row=records.attrs.get("header_row"),
+                            column=f"Tháng {month}", found="no such column",
+                            expected=f"a column for month {month} ('Thực hiện / Tháng {month}')",
+                            expected_vi=f"một cột của tháng {month} ('Thực hiện / Tháng {month}')")
+
+
+def _figures(records: pd.DataFrame, unit_code: str, column: str, period: str, meanings: dict) -> list[dict]:
+    """One observation (a dict) per known indicator row with a figure in `column` (a month's column or
+    `nam_truoc`), for `period`, with lineage to the cell."""
+    file = str(records["source_file"].iloc[0]) if len(records) else "?"
     label = column_label(records, column)
-    meanings = load_layout(SOURCE).extra.get("indicators") or {}
     by_code = {rec["ma_chi_tieu"]: rec for rec in records.to_dict("records")}
 
     rows = []
@@ -212,4 +267,4 @@ def observations_from_indicators(records: pd.DataFrame, unit_code: str, period: 
                                     denominator=math.nan if den is None else den, **lineage))
         else:
             raise ValueError(f"layouts/indicators.yaml: indicator {code} has unknown kind {kind!r}")
-    return observation_frame(rows)
+    return rows

@@ -78,6 +78,21 @@ def _levels(label: str, levels: Sequence[str] | None) -> list[str]:
     return [x for x in (levels if levels is not None else [label]) if x]
 
 
+@cache
+def _strength(matcher: LabelMatcher, levels: tuple[str, ...]) -> int:
+    parts = [x for x in (header_key(level) for level in levels) if x]
+    best = 0
+    for k in range(len(parts)):
+        flat = " ".join(parts[k:])
+        if flat in matcher._keys:
+            return 4 if k == 0 else max(best, 2)
+        if any(p.fullmatch(flat) for p in matcher._re):
+            best = max(best, 3 if k == 0 else 1)
+        if best == 3:
+            return best
+    return best
+
+
 @dataclass(frozen=True)
 class LabelMatcher:
     """Header spellings of one meaning: exact labels and whole-label regex patterns, compared by key.
@@ -94,19 +109,12 @@ class LabelMatcher:
         object.__setattr__(self, "_re", tuple(_pattern_key(p) for p in self.patterns))
 
     def match_strength(self, label: str, levels: Sequence[str] | None = None) -> int:
-        """4 exact on the full path, 3 exact on a tail, 2 pattern on the full path, 1 pattern on a tail, 0."""
-        parts = [header_key(x) for x in _levels(label, levels)]
-        parts = [x for x in parts if x]
-        if not parts:
-            return 0
-        best = 0
-        for k in range(len(parts)):
-            flat = " ".join(parts[k:])
-            if flat in self._keys:
-                return 4 if k == 0 else 3
-            if best < 2 and any(p.fullmatch(flat) for p in self._re):
-                best = 2 if k == 0 else max(best, 1)
-        return best
+        """4 exact on the full path, 3 pattern on the full path, 2 exact on a tail, 1 pattern on a tail, 0.
+
+        Evidence about the whole header beats evidence about its leaf: `So sánh (%) / Lũy kế/Cùng kỳ` is
+        the comparison (a pattern on the path) before it is `Cùng kỳ` (an exact spelling of the leaf).
+        """
+        return _strength(self, tuple(_levels(label, levels)))
 
     def describe(self) -> str:
         """The first label (or pattern) a person should look for."""
@@ -134,6 +142,7 @@ class ColumnSpec:
     required: bool = True
     values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     group_key: bool = False
+    informative: bool = False  # shown, never computed with (a % comparison, a note): a second one is ignored
 
     def __post_init__(self):
         lookup = {}
@@ -275,7 +284,8 @@ def _columns(raw: dict | None, where: str) -> list[ColumnSpec]:
         columns.append(ColumnSpec(name=name, matcher=_matcher(spec), kind=kind,
                                   required=bool(spec.get("required", True)),
                                   values=_values(spec.get("values"), where, name),
-                                  group_key=bool(spec.get("group_key", False))))
+                                  group_key=bool(spec.get("group_key", False)),
+                                  informative=bool(spec.get("informative", False))))
     return columns
 
 

@@ -107,6 +107,12 @@ def _rank(kind: str, marker: str) -> tuple[int, int]:
     return (5, 0)  # dash
 
 
+def is_total_label(label: object, total_labels: tuple[str, ...] = DEFAULT_TOTAL_LABELS) -> bool:
+    """True when a label (accent-folded) is a total row's (`TỔNG THU NSNN …`, `Tổng số`, `Cộng`)."""
+    folded = fold_accents(label or "") if isinstance(label, str) or label is None else ""
+    return bool(folded) and any(re.search(p, folded) for p in total_labels)
+
+
 def outline_rows(markers: list[object], labels: list[object],
                  total_labels: tuple[str, ...] = DEFAULT_TOTAL_LABELS) -> list[OutlineRow]:
     """Each row's code, level and parent from its STT marker (and, for unmarked rows, its label).
@@ -158,4 +164,4 @@ def outline_rows(markers: list[object], labels: list[object],
     return rows
 
 
-__all__ = ["DEFAULT_TOTAL_LABELS", "OutlineRow", "classify", "clean_marker", "outline_rows"]
+__all__ = ["DEFAULT_TOTAL_LABELS", "OutlineRow", "classify", "clean_marker", "is_total_label", "outline_rows"]

@@ -18,7 +18,7 @@ from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
 from connectors.observations import observation, observation_frame
-from connectors.outline import DEFAULT_TOTAL_LABELS, outline_rows
+from connectors.outline import DEFAULT_TOTAL_LABELS, is_total_label, outline_rows
 
 SOURCE = "tax"
 
@@ -89,6 +89,10 @@ def read_tax_workbook(path: str | Path, period: str | None = None) -> pd.DataFra
     records = records[records["label"].notna() | records["stt"].notna()].reset_index(drop=True)
     records.attrs.update(table.records.attrs)
     total_labels = tuple((layout.extra.get("outline") or {}).get("total_labels") or DEFAULT_TOTAL_LABELS)
+    # The total's label typed across STT and Nội dung thu (one merged cell, its text in STT): it is the label.
+    spilled = records["label"].isna() & records["stt"].map(lambda x: is_total_label(x, total_labels))
+    records.loc[spilled, "label"] = records.loc[spilled, "stt"]
+    records.loc[spilled, "stt"] = None
     records = _outline(records, path.name, total_labels)
     if "TONG" not in set(records["member_code"]):
         raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=table.header_row + 1,

@@ -217,6 +217,7 @@ _DATE_TEXT = re.compile(
 )
 _ISO_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_WORDS_DATE = re.compile(r"^(?:ngay\s*)?(\d{1,2})\s*thang\s*(\d{1,2})\s*nam\s*(\d{4})\.?$")
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -247,6 +248,10 @@ def parse_datetime(value: object) -> datetime | None:
     if match:
         y, m, d, hh, mm, ss = match.groups()
         return datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+    match = _WORDS_DATE.match(fold_accents(text))
+    if match:  # "ngày 15 tháng 3 năm 2022", as decisions are dated
+        d, m, y = match.groups()
+        return datetime(int(y), int(m), int(d))
     raise ValueError(f"not a date: {value!r}")
 
 
@@ -545,7 +550,29 @@ def text_key(value: object, abbreviations: dict[str, str] | None = None,
     (`NgayTiepNhan` -> `ngay tiep nhan`), every run of punctuation, underscores and whitespace (line
     breaks too) one space, letters and digits apart (`MĐ1` -> `md 1`), then each whole-word
     abbreviation replaced by its words and each Roman numeral (when `roman` is given) by its number.
+    Short texts are memoised (headers and vocabulary values repeat across every file of a city).
     """
+    if isinstance(value, str) and len(value) < 200:
+        return _text_key_cached(value, id(abbreviations) if abbreviations else 0, id(roman) if roman else 0,
+                                abbreviations, roman)
+    return _text_key(value, abbreviations, roman)
+
+
+_KEY_CACHE: dict = {}
+
+
+def _text_key_cached(value: str, a_id: int, r_id: int, abbreviations, roman) -> str:
+    key = (value, a_id, r_id)
+    found = _KEY_CACHE.get(key)
+    if found is None:
+        if len(_KEY_CACHE) > 100_000:
+            _KEY_CACHE.clear()
+        found = _KEY_CACHE[key] = _text_key(value, abbreviations, roman)
+    return found
+
+
+def _text_key(value: object, abbreviations: dict[str, str] | None = None,
+              roman: dict[str, int] | None = None) -> str:
     text = normalize_text(cell_text(value) if not isinstance(value, str) else value)
     if not text:
         return ""
