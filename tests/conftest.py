@@ -84,11 +84,16 @@ def warehouse_url(request, tmp_path):
 
 
 # --- the reliability suite's summary (tests/integration/reliability/ledger.py) --------------------------------------
-_LEDGER_MARKERS = ("bad_input", "fault", "security")
+_LEDGER_MARKERS = ("bad_input", "fault", "security", "completeness")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "completeness: a case of the completeness suite (issue 16), counted in "
+                                       "the reliability summary")
 
 
 def pytest_runtest_logreport(report):
-    """Count every test marked bad_input / fault / security that ran, and those that failed."""
+    """Count every test marked bad_input / fault / security / completeness that ran, and those that failed."""
     if report.when != "call" and not (report.when == "setup" and report.failed):
         return
     from tests.integration.reliability import ledger

@@ -1,14 +1,19 @@
 """The reliability suite's ledger: what was tried and what was found, printed at the end of `make test`.
 
-Tests marked ``bad_input`` or ``fault`` are counted as tried when they run (tests/conftest.py). The
-measured counters are added by the tests themselves from what they observe in the warehouse and the
-outputs, so the summary line is a measurement, not a claim:
+Tests marked ``bad_input``, ``fault``, ``security`` or ``completeness`` are counted as tried when they run
+(tests/conftest.py). The measured counters are added by the tests themselves from what they observe in the
+warehouse and the outputs, so the summary line is a measurement, not a claim:
 
-    reliability: bad inputs tried 47, faults tried 14, rows lost 0, half-loaded batches 0,
-    duplicate loads 0, secrets found in outputs 0
+    reliability: bad inputs tried 47, faults tried 14, completeness cases tried 14, rows lost 0,
+    half-loaded batches 0, duplicate loads 0, secrets found in outputs 0,
+    figures lost unexpectedly 0 (over 28 checks)
 
 `audit(engine)` is the shared consistency check: every `loaded` load has exactly `rows_loaded`
 observations, at most one `loaded` load per (source, unit, period), no observation without its load.
+
+`figures_in_force(engine)` is the shrinkage audit (issue 16): the figures in force per (unit, source,
+period), counted with SQL. Taken before and after a case, `figures_lost(before, after, expected=…)` says
+how many figures disappeared from keys the case did not expect to shrink.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ from collections import Counter
 import sqlalchemy as sa
 
 COUNTERS: Counter = Counter()
-MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found")
+MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found", "figures_lost")
 
 
 def record(*, rows_lost: int | None = None, half_loaded_batches: int | None = None,
-           duplicate_loads: int | None = None, secrets_found: int | None = None) -> None:
+           duplicate_loads: int | None = None, secrets_found: int | None = None,
+           figures_lost: int | None = None) -> None:
     """Add what a test measured; each counter given (zero included) counts one check of that kind."""
     for name, value in (("rows_lost", rows_lost), ("half_loaded_batches", half_loaded_batches),
-                        ("duplicate_loads", duplicate_loads), ("secrets_found", secrets_found)):
+                        ("duplicate_loads", duplicate_loads), ("secrets_found", secrets_found),
+                        ("figures_lost", figures_lost)):
         if value is None:
             continue
         COUNTERS[name] += int(value)
@@ -61,14 +68,44 @@ def audit(engine: sa.Engine) -> dict:
             "orphan_observations": int(orphans), "active_rows": int(active)}
 
 
+# A figure is a finite number (|x| < 1e300: NaN, inf and the 1e308 of issue 16 are not figures) or a text. In
+# PostgreSQL NaN compares greater than every number, so `value < 1e300` leaves it out there too; SQLite
+# stores NaN as NULL.
+_FIGURES_IN_FORCE = (
+    "SELECT l.unit_code, l.source_code, o.period, "
+    "count(DISTINCT o.indicator_code || '|' || COALESCE(o.member_code, '')) "
+    "FROM observations o JOIN loads l ON l.load_id = o.load_id "
+    "WHERE l.status = 'loaded' AND ((o.value IS NOT NULL AND o.value < 1e300 AND o.value > -1e300) "
+    "OR o.text_value IS NOT NULL) "
+    "GROUP BY l.unit_code, l.source_code, o.period")
+
+
+def figures_in_force(engine: sa.Engine) -> dict[tuple[str, str, str], int]:
+    """Figures in force per (unit, source, period): distinct (indicator, member) with a usable value among the
+    observations of `loaded` loads, `period` being the month the figure describes. SQL only, so it does not
+    share the loader's (or the attainment reader's) idea of what is in force."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(_FIGURES_IN_FORCE)).all()
+    return {(str(u), str(s), str(p)): int(n) for u, s, p, n in rows}
+
+
+def figures_lost(before: dict, after: dict, expected: set | frozenset = frozenset()) -> dict:
+    """The keys whose count of figures in force dropped, except those in `expected`: {key: (before, after)}."""
+    return {key: (n, after.get(key, 0)) for key, n in before.items()
+            if after.get(key, 0) < n and key not in expected}
+
+
 def summary_line() -> str | None:
     """The one line the terminal summary prints (None when no reliability test ran)."""
-    if not (COUNTERS["bad_input_tried"] or COUNTERS["fault_tried"] or COUNTERS["security_tried"]):
+    if not (COUNTERS["bad_input_tried"] or COUNTERS["fault_tried"] or COUNTERS["security_tried"]
+            or COUNTERS["completeness_tried"]):
         return None
     parts = [f"bad inputs tried {COUNTERS['bad_input_tried']}", f"faults tried {COUNTERS['fault_tried']}",
-             f"security checks tried {COUNTERS['security_tried']}"]
+             f"security checks tried {COUNTERS['security_tried']}",
+             f"completeness cases tried {COUNTERS['completeness_tried']}"]
     for name, label in (("rows_lost", "rows lost"), ("half_loaded_batches", "half-loaded batches"),
-                        ("duplicate_loads", "duplicate loads"), ("secrets_found", "secrets found in outputs")):
+                        ("duplicate_loads", "duplicate loads"), ("secrets_found", "secrets found in outputs"),
+                        ("figures_lost", "figures lost unexpectedly")):
         parts.append(f"{label} {COUNTERS[name]} (over {COUNTERS[name + '_checks']} checks)")
     failed = COUNTERS["reliability_failed"]
     return "reliability: " + ", ".join(parts) + (f"; {failed} reliability test(s) FAILED" if failed else "")
