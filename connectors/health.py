@@ -10,13 +10,14 @@ the row's label, `ket_qua` the count).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
-from connectors.layout import LabelMatcher, load_layout
+from connectors.layout import LabelMatcher, load_layout, value_key
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.vn import fold_accents
 
@@ -30,6 +31,13 @@ def _mau_2a_rows() -> dict[str, LabelMatcher]:
     raw = load_layout(SOURCE).extra.get("mau_2a_rows") or {}
     return {code: LabelMatcher(labels=tuple(spec.get("labels") or ()), patterns=tuple(spec.get("patterns") or ()))
             for code, spec in raw.items()}
+
+
+def _criterion_number(text: object) -> str:
+    """A criterion's number however it is typed: `2`, `II`, `Tiêu chí 2`, `TC 2.` -> `2`."""
+    key = value_key(text) if text is not None else ""
+    digits = re.findall(r"\d+", key)
+    return str(int(digits[0])) if digits else key
 
 
 def read_health_workbook(path: str | Path, period: str | None = None) -> pd.DataFrame:
@@ -61,6 +69,19 @@ def read_health_workbook(path: str | Path, period: str | None = None) -> pd.Data
                                     letter=letters.get("ma_tram"), found="", expected="a station code",
                                     expected_vi="mã trạm y tế"))
         met.append(_CONCLUSIONS.get(key, False))
+    expected = [str(x) for x in load_layout(SOURCE).extra.get("expected_criteria") or []]
+    if expected and not problems:
+        numbers = crit["tieu_chi_so"].map(_criterion_number)
+        for station, group in crit.groupby("ma_tram", sort=True):
+            absent = [c for c in expected if c not in set(numbers[group.index])]
+            if absent:
+                problems.append(Problem(
+                    file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(group["row_number"].iloc[0]),
+                    column=criteria.column_labels.get("tieu_chi_so", "Tiêu chí số"),
+                    letter=letters.get("tieu_chi_so"), found=f"station {station}: no row for criteria "
+                    + ", ".join(absent), expected=f"a row for each of the {len(expected)} criteria",
+                    expected_vi=f"đủ {len(expected)} tiêu chí cho trạm {station} (thiếu tiêu chí "
+                                + ", ".join(absent) + ")"))
     if problems:
         raise BadInputError(problems=problems)
     crit.insert(0, "table", "tieu_chi")

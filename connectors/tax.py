@@ -94,7 +94,14 @@ def read_tax_workbook(path: str | Path, period: str | None = None) -> pd.DataFra
     records.loc[spilled, "label"] = records.loc[spilled, "stt"]
     records.loc[spilled, "stt"] = None
     records = _outline(records, path.name, total_labels)
-    if "TONG" not in set(records["member_code"]):
+    present = set(records["member_code"])
+    missing = [m for m in layout.extra.get("expected_members") or [] if m not in present and m != "TONG"]
+    if missing and "TONG" in present:
+        raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=table.header_row + 1,
+                            column=table.column_labels.get("stt", "STT"), found=sorted(present),
+                            expected="the rows of a complete report: " + ", ".join(f"'{m}'" for m in missing),
+                            expected_vi="đủ các dòng của báo cáo: " + ", ".join(f"'{m}'" for m in missing))
+    if "TONG" not in present:
         raise BadInputError(file=path.name, source=SOURCE, sheet=table.sheet, row=table.header_row + 1,
                             column=table.column_labels.get("label", "Nội dung thu"),
                             found=records["label"].head(3).tolist(),

@@ -108,3 +108,25 @@ def test_an_absurd_magnitude_is_refused_at_its_cell(tmp_path, typed, expected):
     problem, = info.value.problems
     assert (problem.row, problem.letter, problem.column) == (11, "G", "Lũy kế từ đầu năm")
     assert expected in problem.expected
+
+
+def test_a_report_without_section_i_is_refused_naming_it(tmp_path):
+    data = [[None, "TỔNG THU NSNN TRÊN ĐỊA BÀN", None, 300, 330, 30.5, 250.5, 220, None, None, None],
+            ["II", "Thu bổ sung từ ngân sách cấp trên", None, 500, 500, 40, 400, 380, None, None, None]]
+    rows, merges = tax_rows(data)
+    path = write_workbook(tmp_path / "bao-cao.xlsx", {"Thu NSNN": rows}, {"Thu NSNN": merges})
+    with pytest.raises(BadInputError) as info:
+        read_tax_workbook(path)
+    assert "expected the rows of a complete report: 'I'" in str(info.value)
+
+
+def test_a_station_missing_a_criterion_is_refused_naming_it(tmp_path):
+    from connectors.health import read_health_workbook
+
+    header = ["STT", "Mã trạm", "Tên trạm", "Tiêu chí số", "Tên tiêu chí", "Kết luận"]
+    rows = [["UBND"], [], [], ["TIÊU CHÍ QUỐC GIA VỀ Y TẾ XÃ"], ["Tháng 12 năm 2025"], header]
+    rows += [[n, "T1", "Trạm", n, f"Tiêu chí {n}", "Đạt"] for n in range(1, 11) if n != 7]
+    path = write_workbook(tmp_path / "y-te.xlsx", {"Tiêu chí trạm y tế": rows})
+    with pytest.raises(BadInputError) as info:
+        read_health_workbook(path)
+    assert "station T1: no row for criteria 7" in str(info.value)

@@ -33,6 +33,11 @@ def _crit(station, n, conclusion="Đạt"):
     return [n, station, "Trạm", n, f"Tiêu chí {n}", 10, 9, 9, conclusion, "1/QĐ", date(2022, 11, 18)]
 
 
+def _station(station, failing=()):
+    """A station's ten criteria rows (the complete set of layouts/health.yaml), `failing` ones 'Chưa đạt'."""
+    return [_crit(station, n, "Chưa đạt" if n in failing else "Đạt") for n in range(1, 11)]
+
+
 def _mau_2a(plan=320, done=170):
     return TOP + [[None, None, None, "Đơn vị tính: Người"], ["TT", "Nội dung", "Kết quả", "Ghi chú"],
                   ["A", "B", "1", "2"],
@@ -45,14 +50,14 @@ def _mau_2a(plan=320, done=170):
 
 
 def test_health_station_meets_only_when_every_criterion_is_dat(tmp_path):
-    rows = TOP + [CRIT_HEADER, CRIT_RULER] + [_crit("T1", 1), _crit("T1", 2), _crit("T2", 1),
-                                              _crit("T2", 2, "Chưa đạt"), _crit("T2", 3)] + FOOT
+    rows = TOP + [CRIT_HEADER, CRIT_RULER] + _station("T1") + _station("T2", failing=(2,)) + FOOT
     path = write_workbook(tmp_path / "y-te.xlsx", {"Tiêu chí trạm y tế": rows, "Mẫu 2a": _mau_2a()})
     obs = observations_from_health(read_health_workbook(path), "31", "2025-09")
     stations = obs[obs["indicator_code"] == "HEALTH_STATION_STANDARD"].set_index("member_code")
     assert stations.loc["T1", ["numerator", "denominator"]].tolist() == [1.0, 1.0]
     assert stations.loc["T2", ["numerator", "denominator"]].tolist() == [0.0, 1.0]
-    assert stations.loc["T2", "row_number"] == 11 and stations.loc["T2", "raw_text"] == "Chưa đạt"
+    # header row 6, ruler 7, T1 on rows 8-17, T2 on rows 18-27: its criterion 2 on row 19
+    assert stations.loc["T2", "row_number"] == 19 and stations.loc["T2", "raw_text"] == "Chưa đạt"
     nvqs = obs[obs["indicator_code"] == "NVQS_PRESCREEN"].iloc[0]
     assert (nvqs["numerator"], nvqs["denominator"], nvqs["member_code"]) == (170.0, 320.0, "")
 
@@ -66,7 +71,7 @@ def test_health_unknown_conclusion_is_rejected(tmp_path):
 
 
 def test_health_without_mau_2a_gives_station_figures_only(tmp_path):
-    rows = TOP + [CRIT_HEADER, CRIT_RULER] + [_crit("T1", 1)] + FOOT
+    rows = TOP + [CRIT_HEADER, CRIT_RULER] + _station("T1") + FOOT
     path = write_workbook(tmp_path / "y-te.xlsx", {"Tiêu chí trạm y tế": rows})
     obs = observations_from_health(read_health_workbook(path), "10549", "2025-09")
     assert obs["indicator_code"].tolist() == ["HEALTH_STATION_STANDARD"]
@@ -135,6 +140,12 @@ def _indicators(tmp_path, year=2025, filled=3):
         ["4", "LUOT_KHACH", "Lượt khách", "Lượt", 1000, 1200] + months([6000, "-", 18500]),
         ["5", "ANTT", "An ninh", None, "Giữ vững", "Giữ vững"] + months(["Giữ vững", "Giữ vững", "Không giữ vững"])
         + ["Một vụ việc phức tạp"],
+        # the other rows of a complete workbook (layouts/indicators.yaml), left without figures
+        *[["-", code, code, unit] for code, unit in (
+            ("TGTSP_NLTS", "Triệu đồng"), ("TGTSP_CNXD", "Triệu đồng"), ("TGTSP_TMDV", "Triệu đồng"),
+            ("GDVH", "%"), ("GDVH_TS", "Hộ"), ("GDVH_MS", "Hộ"), ("TDP_VH", "%"), ("TDP_VH_TS", "Tổ"),
+            ("TDP_VH_MS", "Tổ"), ("NUOC_SACH", "%"), ("NUOC_SACH_TS", "Người"), ("NUOC_SACH_MS", "Người"),
+            ("CTR_SH", "%"), ("CTR_SH_TS", "Tấn"), ("CTR_SH_MS", "Tấn"))],
     ] + FOOT
     return write_workbook(tmp_path / "chi-tieu.xlsx", {"Chỉ tiêu": rows},
                           {"Chỉ tiêu": ["G6:R6"] + [f"{c}6:{c}7" for c in "ABCDEFS"]})
