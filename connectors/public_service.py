@@ -8,7 +8,14 @@ A month's pull makes two queries, dossiers received in the month (`loc_theo=tiep
 whose processing finished in the month (`loc_theo=ket_thuc`), pages each to its end, and keeps one row
 per `MaHoSo`: the newest state (latest of its timestamps; on a tie the later answer). An empty month is
 valid. The fingerprint is a SHA-256 over the request parameters (no token) and the canonicalised records,
-so the same data always gives the same fingerprint.
+so the same data always gives the same fingerprint. Every page is checked against the first (`fetch_pages`:
+the same `tong_so`, no page repeated, no more pages than the total implies; a total that moves is pulled
+once more, then refused), and an answer is read with a cap on its decompressed size (`connectors.rest`).
+
+Complete, for dossiers (issue 16): a delivery keeps the ward's dossiers that its month counts, by each
+dossier's own dates (targets.md §CT08), and leaves out and reports the others, another unit's (by `MaHoSo`,
+else `DonViXuLy`) or another month's (`scope_dossiers`); a file mostly of those is refused. A JSON
+export's `tong_so` must count its records; Biểu 06's `Tổng số` row must be the sum of its top-level rows.
 
 File exports (CSV, JSON) are read by meaning: the layout's `dossier_fields` say which header spellings
 mean which field (`NgayTiepNhan` = `ngay_tiep_nhan` = `Ngày tiếp nhận`), its `dossier_values` which
@@ -44,7 +51,7 @@ from connectors.layout import load_layout
 from connectors.layout import vocabulary as layout_vocabulary
 from connectors.observations import observation, observation_frame, ratio_percent
 from connectors.outline import outline_rows
-from connectors.rest import JsonGetter
+from connectors.rest import DEFAULT_MAX_BODY_BYTES, JsonGetter
 from connectors.textfile import decode_text, sniff_delimiter
 from connectors.vn import (
     is_missing,
@@ -151,6 +158,7 @@ class DossierField:
     required: bool = False
     values: ValueVocabulary | None = None
     blank: object = None  # what an empty cell means
+    maximum: float | None = None  # money: the largest amount accepted (VND)
 
     @property
     def read(self) -> bool:
@@ -259,9 +267,18 @@ def parse_dossier_vocabulary(fields_raw: dict, values_raw: dict, *, where: str =
                     raise ValueError(f"{where}: the header {header!r} is a spelling of both {by_header[key]} "
                                      f"and {name}")
                 by_header[key] = name
+        maximum = raw.get("max")
+        if maximum is not None:
+            try:
+                maximum = float(maximum)
+            except (TypeError, ValueError):
+                maximum = float("nan")
+            if kind not in ("money", "fee_list") or not (math.isfinite(maximum) and maximum > 0):
+                raise ValueError(f"{where}: dossier_fields.{name}: max {raw.get('max')!r} must be a positive "
+                                 f"amount on a money field")
         fields[name] = DossierField(name=name, headers=headers, column=column, kind=kind,
                                     required=bool(raw.get("required", False)), values=values,
-                                    blank=raw.get("blank"))
+                                    blank=raw.get("blank"), maximum=maximum)
     if "MaHoSo" not in fields or fields["MaHoSo"].kind != "code":
         raise ValueError(f"{where}: dossier_fields must declare MaHoSo (kind: code)")
     return DossierVocabulary(fields=fields, by_header=by_header, timestamp=timestamp)
@@ -352,8 +369,23 @@ def _status_value(field: DossierField, value: object) -> str | None:
         return text
 
 
-def _fee_total(fees: object) -> float:
-    """The sum of a fee list's `Gia` (VND); an empty or absent list is 0."""
+def _amount(value: object, maximum: float | None) -> float | None:
+    """An amount in VND (Vietnamese number text or a JSON number); None for blank. A NaN typed as a number,
+    an infinite or an absurd amount (above `maximum`) does not fit: `_BadValue`."""
+    if isinstance(value, float) and math.isnan(value):
+        raise _BadValue(value)  # a JSON NaN is a value, not a blank
+    try:
+        number = parse_number(value)
+    except ValueError:
+        raise _BadValue(value) from None
+    if number is not None and (not math.isfinite(number) or (maximum is not None and abs(number) > maximum)):
+        raise _BadValue(value)
+    return number
+
+
+def _fee_total(fees: object, maximum: float | None = None) -> float:
+    """The sum of a fee list's `Gia` (VND); an empty or absent list is 0. Each `Gia` and the sum must be
+    finite and at most `maximum`."""
     if not fees:
         return 0.0
     if not isinstance(fees, list):
@@ -362,11 +394,9 @@ def _fee_total(fees: object) -> float:
     for fee in fees:
         if not isinstance(fee, dict):
             raise _BadValue(fee)
-        try:
-            gia = parse_number(fee.get("Gia"))
-        except ValueError:
-            raise _BadValue(fee.get("Gia")) from None
-        total += gia or 0.0
+        total += _amount(fee.get("Gia"), maximum) or 0.0
+    if maximum is not None and abs(total) > maximum:
+        raise _BadValue(fees)
     return total
 
 
@@ -394,15 +424,12 @@ def convert_value(field: DossierField, value: object) -> object:
             raise _BadValue(value)  # e.g. 01/01/1500: a typo, and no pandas timestamp either
         return stamp
     if kind == "money":
-        try:
-            number = parse_number(value)
-        except ValueError:
-            raise _BadValue(value) from None
+        number = _amount(value, field.maximum)
         if number is None:
             return None if field.blank is None else float(field.blank)
         return number
     if kind == "fee_list":
-        return _fee_total(value)
+        return _fee_total(value, field.maximum)
     raise ValueError(f"field {field.name} is not read")
 
 
@@ -421,11 +448,16 @@ def _expected(name: str) -> tuple[str, str]:
         rest = ", ".join(formats[1:])
         return (f"{vocab.timestamp.label_en} {formats[0]}" + (f" (or {rest})" if rest else ""),
                 f"{vocab.timestamp.label_vi} dạng {formats[0]}" + (f" (hoặc {rest})" if rest else ""))
+    limit_en = limit_vi = ""
+    if field.maximum is not None:
+        limit_en = f", at most {field.maximum:,.0f}"
+        limit_vi = f", không quá {field.maximum:,.0f}".replace(",", ".")
     if kind == "money":
-        return ("an amount in VND (a number such as 15000 or 15.000)",
-                "số tiền bằng đồng (một số, ví dụ 15000 hoặc 15.000)")
+        return (f"an amount in VND (a number such as 15000 or 15.000{limit_en})",
+                f"số tiền bằng đồng (một số, ví dụ 15000 hoặc 15.000{limit_vi})")
     if kind == "fee_list":
-        return ('a list of fees [{"Gia": amount in VND}, …]', 'danh sách phí, lệ phí [{"Gia": số tiền (đồng)}, …]')
+        return (f'a list of fees [{{"Gia": amount in VND{limit_en}}}, …]',
+                f'danh sách phí, lệ phí [{{"Gia": số tiền (đồng){limit_vi}}}, …]')
     values = field.values
 
     def word(canonical):
@@ -473,7 +505,7 @@ def _canonical(rec: dict, fail: Fail) -> dict:
     fields = dossier_vocabulary().fields
     if "DanhSachLePhi" in rec:
         try:
-            out["tong_phi_le_phi"] = _fee_total(rec.get("DanhSachLePhi"))
+            out["tong_phi_le_phi"] = _fee_total(rec.get("DanhSachLePhi"), fields["DanhSachLePhi"].maximum)
         except _BadValue as exc:
             raise fail("DanhSachLePhi", exc.found, _expected("DanhSachLePhi")[0]) from None
     else:
@@ -500,8 +532,13 @@ def newest_states(items: Iterable[tuple[dict, dict]]) -> list[tuple[dict, dict]]
     return [entry[2] for entry in sorted(best.values(), key=lambda e: e[2][0]["ma_ho_so"])]
 
 
-def _frame(items: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(items, columns=RECORD_COLUMNS)
+#: Columns read only to tell which dossiers are the ward's (`scope_dossiers`), never kept in the records.
+SCOPE_COLUMNS = ("don_vi_xu_ly",)
+
+
+def _frame(items: list[dict] | dict, scope: bool = False) -> pd.DataFrame:
+    """Records typed; with `scope`, the `SCOPE_COLUMNS` too (for `scope_dossiers`, which drops them)."""
+    frame = pd.DataFrame(items, columns=[*RECORD_COLUMNS, *SCOPE_COLUMNS] if scope else RECORD_COLUMNS)
     for col in _TIMESTAMPS:
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
     for col in _INTS:
@@ -520,6 +557,11 @@ def canonical_json(records: Iterable[dict]) -> str:
     return json.dumps(ordered, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+class _PullMoved(Exception):
+    """A query's answers moved while it was paged (its `tong_so` changed, or the pages did not add up to it):
+    the query is pulled once more before it is refused."""
+
+
 class PublicServiceClient:
     """Client of the one-stop dossier API (`GET {base_url}/api/v1/ho-so`, Bearer token).
 
@@ -528,19 +570,23 @@ class PublicServiceClient:
         token: the API token; sent as `Authorization: Bearer …`, never shown in messages or lineage.
         timeout: seconds (or (connect, read)) for every call.
         page_size: `so_ban_ghi` asked per page (the server may answer with a smaller page size).
+        max_answer_bytes: the largest answer (one page) read, counted once decompressed (settings
+            THIDUA_HTTP_MAX_ANSWER_MB); see `connectors.rest.JsonGetter`.
         max_attempts, backoff_seconds, max_wait_seconds, session, sleep: see `connectors.rest.JsonGetter`.
     """
 
     def __init__(self, base_url: str, token: str, *, timeout: float | tuple[float, float] = (5.0, 30.0),
                  page_size: int = 500, max_attempts: int = 4, backoff_seconds: float = 1.0,
                  max_wait_seconds: float = 60.0, max_pages: int = 10_000,
+                 max_answer_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
         self.page_size = int(page_size)
         self.max_pages = max_pages
         self._http = JsonGetter(base_url, headers={"Authorization": f"Bearer {token}",
                                                    "Accept": "application/json"},
                                 timeout=timeout, max_attempts=max_attempts, backoff_seconds=backoff_seconds,
-                                max_wait_seconds=max_wait_seconds, session=session, sleep=sleep)
+                                max_wait_seconds=max_wait_seconds, max_body_bytes=max_answer_bytes,
+                                session=session, sleep=sleep)
 
     def __repr__(self) -> str:  # never the token
         return f"PublicServiceClient({self._http.base_url!r})"
@@ -552,14 +598,48 @@ class PublicServiceClient:
         return {"ma_don_vi": str(unit_code), "tu_ngay": first.strftime("%d/%m/%Y"),
                 "den_ngay": last.strftime("%d/%m/%Y")}
 
-    def fetch_pages(self, params: dict[str, str]) -> Iterable[tuple[dict, str, int]]:
-        """Every record of one query, paging to the end: (raw record, lineage source, 1-based position).
+    def fetch_pages(self, params: dict[str, str]) -> list[tuple[dict, str, int]]:
+        """Every record of one query, paged to its end: (raw record, lineage source, 1-based position).
 
-        Stops at an empty page, or once the pages seen cover `tong_so` (re-read from every page, since
-        records may be added while paging); a short page before the last does not end the query.
+        Every page is checked against page 1 (see `_pull`). A query whose answers move while it is paged
+        (`tong_so` changes, or the pages end short of it or beyond it) is pulled once more, since records
+        may be added while paging; moving again, it is refused.
+
+        Raises:
+            SchemaDriftError: an answer out of contract: not `{"tong_so", "du_lieu": [...]}`, a page that
+                repeats earlier pages (a server ignoring `trang`), more pages than `tong_so` implies, a total
+                that moves on both pulls, an answer over the size cap (`AnswerTooLargeError`). The message
+                names the page's query (`…&trang=N…`) and what was seen.
+            RetriableSourceError: 429/5xx/timeouts still failing after the client's own retries.
         """
+        try:
+            return self._pull(params)
+        except _PullMoved:
+            pass
+        try:
+            return self._pull(params)
+        except _PullMoved as exc:
+            raise SchemaDriftError(f"{exc}; the same on a second pull of the query: refused, nothing loaded "
+                                   f"(a partial month is never loaded)") from None
+
+    def _pull(self, params: dict[str, str]) -> list[tuple[dict, str, int]]:
+        """One pull of a query, page after page, each page checked:
+
+        - its `tong_so` is page 1's (else `_PullMoved`);
+        - it is not a page already received: every MaHoSo of a page already seen on earlier pages is a
+          server that ignores `trang` (refused). One record repeated at a page's start is tolerated (records
+          added while paging shift the pages by one; the newest state wins);
+        - the pull ends at an empty page or once the distinct dossiers reach `tong_so`; ending short of it,
+          or passing it, is `_PullMoved`; needing more pages than `tong_so` implies (one more allowed for
+          short pages) is refused.
+        """
+        out: list[tuple[dict, str, int]] = []
+        seen: set[str] = set()
+        anonymous = 0  # records without a MaHoSo (refused later, with their position)
+        total = implied = None
+        first_where = None
         page = 1
-        while page <= self.max_pages:
+        while True:
             query = {**params, "trang": page, "so_ban_ghi": self.page_size}
             where = self._http.describe(ENDPOINT, query)
             body = self._http.get_json(ENDPOINT, query)
@@ -567,21 +647,53 @@ class PublicServiceClient:
                 keys = sorted(body)[:8] if isinstance(body, dict) else []
                 raise SchemaDriftError(f"{where}: expected a JSON object with a 'du_lieu' list, found "
                                        f"{type(body).__name__} with keys {keys}")
-            rows = body["du_lieu"]
-            for position, rec in enumerate(rows, start=1):
-                yield rec, where, position
             try:
-                total = int(body.get("tong_so", 0) or 0)
+                page_total = int(body.get("tong_so", 0) or 0)
                 size = int(body.get("so_ban_ghi") or self.page_size)
             except (TypeError, ValueError):
                 raise SchemaDriftError(f"{where}: 'tong_so' / 'so_ban_ghi' are not numbers") from None
-            if not rows or page * max(size, 1) >= total:
-                return
+            if total is None:
+                total, first_where = page_total, where
+                implied = max(1, math.ceil(total / max(size, 1)))
+            elif page_total != total:
+                raise _PullMoved(f"{where}: tong_so is {page_total} on page {page} but was {total} on page 1 "
+                                 f"({first_where}): the total changed during the pull")
+            rows = body["du_lieu"]
+            codes = [_text(rec.get("MaHoSo")) if isinstance(rec, dict) and not isinstance(
+                rec.get("MaHoSo"), list | dict) else None for rec in rows]
+            keys = [c for c in codes if c]
+            if page > 1 and rows and len(keys) == len(rows) and all(k in seen for k in keys):
+                shown = ", ".join(keys[:3]) + (" …" if len(keys) > 3 else "")
+                raise SchemaDriftError(
+                    f"{where}: page {page} repeats {len(rows)} dossiers already received on earlier pages "
+                    f"(MaHoSo {shown}): the server seems to ignore 'trang'; refused, nothing loaded")
+            out.extend((rec, where, position) for position, rec in enumerate(rows, start=1))
+            seen.update(keys)
+            anonymous += len(rows) - len(keys)
+            distinct = len(seen) + anonymous
+            if not rows:
+                if distinct < total:
+                    raise _PullMoved(f"{where}: page {page} is empty after {distinct} distinct dossiers of the "
+                                     f"tong_so {total}: the pages ended short of the total")
+                return out
+            if distinct >= total:
+                if distinct > total:
+                    raise _PullMoved(f"{where}: {distinct} distinct dossiers by page {page}, more than the tong_so "
+                                     f"{total}: the total does not count the pages' records")
+                return out
+            if page >= implied + 1 or page >= self.max_pages:
+                raise SchemaDriftError(
+                    f"{where}: {distinct} distinct dossiers after {page} pages of up to {size}, short of the "
+                    f"tong_so {total}, which takes {implied} page(s): more pages than the total implies; "
+                    f"refused, nothing loaded")
             page += 1
-        raise SchemaDriftError(f"{self._http.describe(ENDPOINT, params)}: more than {self.max_pages} pages")
 
     def fetch_month(self, unit_code: str, period: str) -> tuple[pd.DataFrame, str]:
         """The dossiers received or finished in `period` for `unit_code`, newest state each, + fingerprint.
+
+        Every page is checked (`fetch_pages`). Dossiers the server should not have sent, another unit's or
+        another month's, are left out and reported (`records.attrs["reader_warnings"]`, see
+        `scope_dossiers`); an answer that is mostly another unit's or month's is refused.
 
         Returns:
             (records with RECORD_COLUMNS, sha256 hex fingerprint).
@@ -589,7 +701,8 @@ class PublicServiceClient:
         Raises:
             RetriableSourceError: 429/5xx/timeouts still failing after the client's own retries.
             FatalSourceError: 401/403/404 and other 4xx.
-            SchemaDriftError: the answer lacks the fields the contract promises.
+            SchemaDriftError: the answer lacks the fields the contract promises, or its pages do not hold
+                together (see `fetch_pages`), or it is too large once decompressed.
         """
         base = self.month_params(unit_code, period)
         items: list[tuple[dict, dict]] = []
@@ -603,14 +716,226 @@ class PublicServiceClient:
                 canon.update(source_file=where, sheet=None, row_number=position)
                 items.append((canon, raw))
         kept = newest_states(items)
-        records = _frame([c for c, _ in kept])
-        records.attrs["source_description"] = self._http.describe(ENDPOINT, base)
+        description = self._http.describe(ENDPOINT, base)
+        records = _frame([c for c, _ in kept], scope=True)
+        records.attrs["source_description"] = description
+        records.attrs["reader_warnings"] = []
+
+        def refuse(problem: Problem) -> Exception:
+            return SchemaDriftError(f"{description}: {problem.note_en or problem.expected}")
+
+        records = scope_dossiers(records, unit_code, period, file=description, refuse=refuse)
+        in_scope = set(records["ma_ho_so"])
         payload = {"endpoint": ENDPOINT, "params": base, "queries": ["loc_theo=tiep_nhan", "loc_theo=ket_thuc"],
-                   "records": json.loads(canonical_json(r for _, r in kept))}
+                   "records": json.loads(canonical_json(r for c, r in kept if c["ma_ho_so"] in in_scope))}
         fingerprint = hashlib.sha256(
             json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         ).hexdigest()
         return records, fingerprint
+
+
+# ------------------------------------------------------------------ which dossiers are the ward's and the month's
+#: A delivery whose dossiers are mostly (more than this share) another unit's or another month's is refused.
+MOST_OF_THE_FILE = 0.5
+#: How many dossier codes a note about left-out dossiers names (the rest are counted).
+LISTED_CODES = 10
+
+
+@cache
+def _unit_in_code() -> re.Pattern | None:
+    """The layout's `dossier_scope.unit_in_code`: the unit a dossier code's prefix names (group `unit`)."""
+    pattern = (load_layout(SOURCE).extra.get("dossier_scope") or {}).get("unit_in_code")
+    return re.compile(pattern) if pattern else None
+
+
+def _prefix_unit(head: str) -> str | None:
+    pattern = _unit_in_code()
+    match = pattern.fullmatch(head) if pattern is not None else None
+    return match.group("unit") if match else None
+
+
+def code_units(codes: np.ndarray) -> np.ndarray:
+    """The unit each dossier code names, None where it names none: the part before the code's first '-'
+    read with the layout's `dossier_scope.unit_in_code` (`000.00.10549-250803-0001` names `10549`).
+
+    Codes in order (as the readers give them) come in blocks of one prefix: each block is found with a
+    binary search and read once, so a million codes of a few prefixes cost a few steps."""
+    n = len(codes)
+    out = np.full(n, None, dtype=object)
+    if n == 0 or _unit_in_code() is None:
+        return out
+    start = 0
+    if _strictly_increasing(codes):
+        i = 0
+        for _ in range(10_000):
+            if i >= n:
+                return out
+            head, sep, _rest = str(codes[i]).partition("-")
+            # every code of prefix `head-` sorts between `head-` and `head.` ('.' follows '-')
+            end = max(int(np.searchsorted(codes, head + ".", side="left")), i + 1) if sep else i + 1
+            if sep:
+                out[i:end] = _prefix_unit(head)
+            i = end
+        start = i
+    heads: dict[str, str | None] = {}
+    for j in range(start, n):  # codes out of order, or many prefixes: one partition per code
+        head, sep, _rest = str(codes[j]).partition("-")
+        if sep:
+            if head not in heads:
+                heads[head] = _prefix_unit(head)
+            out[j] = heads[head]
+    return out
+
+
+def dossier_units(codes: np.ndarray, offices: np.ndarray | None) -> np.ndarray:
+    """Each dossier's unit: the one its code names (`code_units`); for a code that names none, the unit its
+    office (DonViXuLy) is known to be from the dossiers whose code names one (an office seen with one unit
+    only); else None (not told)."""
+    named = code_units(codes)
+    if offices is None or not len(named):
+        return named
+    unnamed = pd.isna(named)
+    if not unnamed.any() or unnamed.all():
+        return named
+    office_codes, office_names = pd.factorize(np.asarray(offices, dtype=object))
+    pairs = pd.DataFrame({"office": office_codes[~unnamed], "unit": named[~unnamed]})
+    pairs = pairs[pairs["office"] >= 0].drop_duplicates()
+    counts = pairs.groupby("office")["unit"].nunique()
+    lookup = np.full(len(office_names) + 1, None, dtype=object)  # the last slot: no office (code -1)
+    single = pairs[pairs["office"].isin(counts.index[counts == 1])]
+    lookup[single["office"].to_numpy()] = single["unit"].to_numpy()
+    out = named.copy()
+    out[unnamed] = lookup[office_codes[unnamed]]
+    return out
+
+
+def _codes_text(codes: np.ndarray, rows: np.ndarray, vi: bool = False) -> str:
+    """`A (row 5), B (row 9) … and N more`: the first codes of a group, with their rows (or positions)."""
+    row, more_words = ("dòng", "và {} hồ sơ khác") if vi else ("row", "and {} more")
+    shown = [f"{c} ({row} {int(r)})" if pd.notna(r) else str(c)
+             for c, r in zip(codes[:LISTED_CODES], rows[:LISTED_CODES], strict=True)]
+    more = len(codes) - len(shown)
+    return ", ".join(shown) + (" … " + more_words.format(more) if more > 0 else "")
+
+
+def _month_text(period: str) -> str:
+    return f"{period[5:7]}/{period[:4]}"
+
+
+def scope_dossiers(records: pd.DataFrame, unit_code: str | None, period: str | None, *, file: str,
+                   refuse: Callable[[Problem], Exception]) -> pd.DataFrame:
+    """The dossiers of `unit_code` that belong to `period` (targets.md §CT08); the others left out and
+    reported as warnings (`records.attrs["reader_warnings"]`, one per other unit and one per other month of
+    receipt, each naming how many, their codes and rows); `SCOPE_COLUMNS` dropped.
+
+    - A dossier belongs to the month when it was received (NgayTiepNhan), finished (NgayKetThucXuLy) or
+      returned / withdrawn (NgayTuChoi) in it. One with none of its dates in the month counts for nothing
+      in it: it is left out (a dossier without a reception date is kept, for the expectations to name).
+    - A dossier's unit is `dossier_units` (its code, else its office); one whose unit cannot be told is
+      taken as the ward's.
+    - `attrs["left_out"]` = {"other_units": n, "other_periods": n}.
+
+    Raises:
+        what `refuse(problem)` builds, when more than half of the file's dossiers are another unit's, or
+        more than half of the ward's are another month's (the wrong file was delivered).
+    """
+    attrs = dict(records.attrs)
+    n = len(records)
+    warnings: list[Problem] = []
+    keep = np.ones(n, dtype=bool)
+    codes = records["ma_ho_so"].to_numpy(dtype=object)
+    rows = records["row_number"].to_numpy(dtype=object)
+    other_units = other_periods = 0
+    if unit_code and n:
+        offices = (records["don_vi_xu_ly"].to_numpy(dtype=object)
+                   if "don_vi_xu_ly" in records.columns else None)
+        units = dossier_units(codes, offices)
+        with np.errstate(invalid="ignore"):
+            other = np.asarray(pd.notna(units) & (units != str(unit_code)), dtype=bool)
+        other_units = int(other.sum())
+        if other_units:
+            group, names = pd.factorize(units[other])
+            for g, unit in enumerate(names):
+                members = np.flatnonzero(other)[group == g]
+                office_list = sorted({str(o) for o in pd.unique(offices[members]) if pd.notna(o) and str(o).strip()}
+                                     ) if offices is not None else []
+                quoted = ", ".join(f"'{o}'" for o in office_list[:3])
+                office_en = f"; DonViXuLy {quoted}" if office_list else ""
+                office_vi = f"; đơn vị xử lý {quoted}" if office_list else ""
+                listed = _codes_text(codes[members], rows[members])
+                listed_vi = _codes_text(codes[members], rows[members], vi=True)
+                k = len(members)
+                warnings.append(Problem(
+                    file=file, source=SOURCE, severity="warning", expected="",
+                    found=f"{k} dossiers of unit {unit}",
+                    note_en=(f"{k} dossier(s) of unit {unit}, not of unit {unit_code}, left out of the counts "
+                             f"(MaHoSo {listed}{office_en})"),
+                    note_vi=(f"bỏ ra {k} hồ sơ của đơn vị {unit}, không phải của đơn vị {unit_code}, không tính "
+                             f"vào số liệu (MaHoSo {listed_vi}{office_vi})")))
+            if other_units > MOST_OF_THE_FILE * n:
+                found = ", ".join(str(u) for u in names)
+                raise refuse(Problem(
+                    file=file, source=SOURCE, column="MaHoSo", found=f"{other_units} of {n} dossiers of unit {found}",
+                    expected=f"the dossiers of unit {unit_code}: this is another unit's export",
+                    expected_vi=f"hồ sơ của đơn vị {unit_code}: đây là tệp của đơn vị khác",
+                    note_en=(f"{other_units} of the {n} dossiers are of unit {found}, not of unit {unit_code}: "
+                             f"another unit's delivery is refused, nothing loaded"),
+                    note_vi=(f"{other_units} trong {n} hồ sơ là của đơn vị {found}, không phải của đơn vị "
+                             f"{unit_code}: tệp của đơn vị khác không được nạp")))
+            keep &= ~other
+    if period and n:
+        first, last = period_bounds(period)
+        start = pd.Timestamp(first.year, first.month, first.day)
+        end = pd.Timestamp(last.year, last.month, last.day) + pd.Timedelta(days=1)
+
+        def within(column: str) -> np.ndarray:
+            stamps = records[column]
+            return ((stamps >= start) & (stamps < end)).to_numpy(dtype=bool, na_value=False)
+
+        received = records["ngay_tiep_nhan"]
+        belongs = within("ngay_tiep_nhan") | within("ngay_ket_thuc_xu_ly") | within("ngay_tu_choi")
+        elsewhere = keep & ~belongs & received.notna().to_numpy(dtype=bool)
+        other_periods = int(elsewhere.sum())
+        if other_periods:
+            members_all = np.flatnonzero(elsewhere)
+            months = np.datetime_as_string(received.to_numpy()[members_all].astype("datetime64[M]"), unit="M")
+            for month in sorted(set(months.tolist())):
+                members = members_all[months == month]
+                listed = _codes_text(codes[members], rows[members])
+                listed_vi = _codes_text(codes[members], rows[members], vi=True)
+                k = len(members)
+                warnings.append(Problem(
+                    file=file, source=SOURCE, severity="warning", expected="",
+                    found=f"{k} dossiers received in {_month_text(month)}",
+                    note_en=(f"{k} dossier(s) received in {_month_text(month)} and neither received nor finished "
+                             f"in {_month_text(period)}, left out of {_month_text(period)}'s counts (MaHoSo "
+                             f"{listed})"),
+                    note_vi=(f"bỏ ra {k} hồ sơ tiếp nhận tháng {_month_text(month)}, không tiếp nhận cũng không "
+                             f"kết thúc xử lý trong tháng {_month_text(period)}, không tính vào số liệu tháng "
+                             f"{_month_text(period)} (MaHoSo {listed_vi})")))
+            own = int(keep.sum())
+            if other_periods > MOST_OF_THE_FILE * own:
+                counts = pd.Series(months).value_counts()
+                main = _month_text(str(counts.index[0]))
+                raise refuse(Problem(
+                    file=file, source=SOURCE, column="NgayTiepNhan",
+                    found=f"{other_periods} of {own} dossiers of other months (most received in {main})",
+                    expected=f"the dossiers of {_month_text(period)}: this looks like the export of {main}",
+                    expected_vi=f"hồ sơ của tháng {_month_text(period)}: tệp có vẻ là của tháng {main}",
+                    note_en=(f"{other_periods} of the {own} dossiers were neither received nor finished in "
+                             f"{_month_text(period)} (most were received in {main}): the export of another "
+                             f"month is refused, nothing loaded"),
+                    note_vi=(f"{other_periods} trong {own} hồ sơ không tiếp nhận cũng không kết thúc xử lý trong "
+                             f"tháng {_month_text(period)} (phần lớn tiếp nhận tháng {main}): tệp của tháng khác "
+                             f"không được nạp")))
+            keep &= ~elsewhere
+    out = records.drop(columns=[c for c in SCOPE_COLUMNS if c in records.columns])
+    if not keep.all():
+        out = out[keep].reset_index(drop=True)
+    attrs["reader_warnings"] = list(attrs.get("reader_warnings") or []) + [w.to_dict() for w in warnings]
+    attrs["left_out"] = {"other_units": other_units, "other_periods": other_periods}
+    out.attrs = attrs
+    return out
 
 
 # ------------------------------------------------------------------ exports: CSV and JSON, read by meaning
@@ -736,6 +1061,7 @@ class _Delivery:
     absent: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # JSON: records without the field's key
     not_records: np.ndarray | None = None  # JSON: items that are not objects (reported already)
     ids: np.ndarray | None = None  # JSON: each record's MaHoSo (for messages)
+    declared_total: int | None = None  # JSON: the envelope's `tong_so`
 
 
 #: How alike (difflib ratio of the folded keys) a header must be to a spelling to be named as the closest.
@@ -885,9 +1211,14 @@ def _json_delivery(file: str, text: str, vocab: DossierVocabulary) -> _Delivery:
     if "MaHoSo" in cells:
         ids = np.array([_text(v) if not isinstance(v, list | dict) else None for v in cells["MaHoSo"].values]
                        + [None], dtype=object)[:-1]
+    declared = None
+    if isinstance(body, dict) and body.get("tong_so") is not None:
+        declared, problem = _declared_total(file, body["tong_so"], n)
+        if problem is not None:
+            problems.insert(0, problem)
     delivery = _Delivery(file=file, file_format="json", n=n, row_numbers=row_numbers, places=places, cells=cells,
                          problems=problems, warnings=warnings, columns_used=used, columns_ignored=ignored,
-                         absent=absent, not_records=~is_record, ids=ids)
+                         absent=absent, not_records=~is_record, ids=ids, declared_total=declared)
     for i in np.flatnonzero(~is_record):
         delivery.problems.append(Problem(file=file, source=SOURCE, row=int(row_numbers[i]), found=_typed(rows[i]),
                                          expected="a JSON object per dossier",
@@ -907,6 +1238,35 @@ def _json_delivery(file: str, text: str, vocab: DossierVocabulary) -> _Delivery:
                 expected=f"the field '{key}' (every record has it)",
                 expected_vi=f"trường '{key}' (bản ghi nào cũng phải có)"))
     return delivery
+
+
+def _declared_total(file: str, value: object, n: int) -> tuple[int | None, Problem | None]:
+    """A JSON export's `tong_so` against the records it lists: (the declared number, a problem or None).
+
+    The total must be a whole number equal to the number of items in `du_lieu` (every item, whatever its
+    month or unit: the total counts the file, not the month). A disagreement is a partial or padded export:
+    refused, naming both numbers."""
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value) if isinstance(value, int | float) else parse_number(value)
+        except ValueError:
+            number = None
+    if number is not None and math.isfinite(number) and number.is_integer() and int(number) == n:
+        return n, None
+    declared = int(number) if number is not None and math.isfinite(number) and number.is_integer() else None
+    if declared is None:
+        return None, Problem(
+            file=file, source=SOURCE, column="tong_so", found=_typed(value),
+            expected=f"tong_so as the number of dossiers listed in 'du_lieu', {n}",
+            expected_vi=f"tong_so là số hồ sơ có trong 'du_lieu', {n}")
+    gap = n - declared
+    return declared, Problem(
+        file=file, source=SOURCE, column="tong_so", found=str(declared),
+        expected=(f"tong_so equal to the number of dossiers listed in 'du_lieu': the file declares {declared} "
+                  f"and lists {n} ({gap:+d}); a partial or padded export is refused"),
+        expected_vi=(f"tong_so bằng số hồ sơ có trong 'du_lieu': tệp khai {declared} nhưng có {n} hồ sơ "
+                     f"({gap:+d}); tệp thiếu hoặc thừa hồ sơ không được nạp"))
 
 
 def _record_detail(delivery: _Delivery, i: int) -> str | None:
@@ -996,6 +1356,12 @@ def _convert_column(spec: DossierField, cells: _Cells, n: int, texts_only: bool
             numbers, bad = numbers[cells.codes], bad[cells.codes]
         else:
             numbers, bad = parse_number_array(cells.values, texts_only=texts_only)
+            if not texts_only:  # a NaN typed as a JSON number is a value, not a blank (None != None is False)
+                with np.errstate(invalid="ignore"):
+                    bad = bad | np.asarray(cells.values != cells.values, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            absurd = np.isinf(numbers) | (np.abs(numbers) > (spec.maximum if spec.maximum is not None else np.inf))
+        bad = bad | absurd
         blank = np.nan if spec.blank is None else float(spec.blank)
         return np.where(np.isnan(numbers) & ~bad, blank, numbers), bad, None
     if kind == "fee_list":
@@ -1008,7 +1374,7 @@ def _convert_column(spec: DossierField, cells: _Cells, n: int, texts_only: bool
                     bad[i], found[i] = True, value
                 continue
             try:
-                totals[i] = _fee_total(value)
+                totals[i] = _fee_total(value, spec.maximum)
             except _BadValue as exc:
                 bad[i], found[i] = True, _typed(exc.found)
         return totals, bad, found
@@ -1067,11 +1433,13 @@ def _newest_states_frame(canon: dict[str, object]) -> pd.DataFrame:
         last = np.r_[codes[order][1:] != codes[order][:-1], True] if len(codes) else np.zeros(0, bool)
         keep = order[last]
     return _frame({name: (value[keep] if not isinstance(value, (str, type(None))) else value)
-                   for name, value in canon.items()})
+                   for name, value in canon.items()}, scope=True)
 
 
-def _records_of(delivery: _Delivery, vocab: DossierVocabulary) -> pd.DataFrame:
-    """The records of a delivery read by meaning; BadInputError with every problem found, if any."""
+def _records_of(delivery: _Delivery, vocab: DossierVocabulary, unit_code: str | None = None,
+                period: str | None = None) -> pd.DataFrame:
+    """The records of a delivery read by meaning, scoped to the unit and month (`scope_dossiers`);
+    BadInputError with every problem found, if any."""
     n, texts_only = delivery.n, delivery.file_format == "csv"
     canon: dict[str, object] = {}
     bad_of: dict[str, tuple[np.ndarray, dict | None]] = {}
@@ -1129,12 +1497,23 @@ def _records_of(delivery: _Delivery, vocab: DossierVocabulary) -> pd.DataFrame:
         reader_warnings=[w.to_dict() for w in delivery.warnings],
         value_sets={f.column: list(f.values.spellings) for f in vocab.fields.values()
                     if f.read and f.kind == "choice"})
-    return records
+    if delivery.declared_total is not None:
+        records.attrs["declared_total"] = delivery.declared_total
+
+    def refuse(problem: Problem) -> Exception:
+        return BadInputError(problems=[problem])
+
+    return scope_dossiers(records, unit_code, period, file=delivery.file, refuse=refuse)
 
 
-def read_dossier_export(path: str | Path) -> pd.DataFrame:
+def read_dossier_export(path: str | Path, period: str | None = None, unit_code: str | None = None) -> pd.DataFrame:
     """Dossiers from a file export: JSON (`{"tong_so": N, "du_lieu": [...]}` or a list) or CSV (UTF-8 with or
     without BOM, UTF-16; fees flattened to `TongPhiLePhi`). Same records as `PublicServiceClient.fetch_month`.
+
+    With `unit_code` and `period` (the delivery's), the dossiers of another unit or month are left out and
+    reported, and a file that is mostly theirs is refused (`scope_dossiers`). A JSON export's `tong_so` must
+    equal the number of records it lists. Fees are refused at the cell when infinite, NaN or above the
+    layout's `max`.
 
     Read by meaning (`dossier_vocabulary()`, the layout's `dossier_fields` and `dossier_values`): a header or
     key in any spelling of the vocabulary, in any order; a value in any spelling of its vocabulary. A
@@ -1147,7 +1526,8 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
         BadInputError: every problem of the delivery at once (`.problems`): a required column missing (with
             the closest header), two columns with one meaning, each cell that does not fit (file, row as a
             spreadsheet shows it or the JSON record's position and MaHoSo, the column by its header as typed
-            and its letter, the value as typed, what was expected).
+            and its letter, the value as typed, what was expected); a `tong_so` that is not the number of
+            records; a file whose dossiers are mostly another unit's or another month's.
     """
     path = Path(path)
     data = path.read_bytes()
@@ -1158,7 +1538,7 @@ def read_dossier_export(path: str | Path) -> pd.DataFrame:
         delivery = _json_delivery(path.name, stripped, vocab)
     else:
         delivery = _csv_delivery(path.name, text, data, vocab)
-    return _records_of(delivery, vocab)
+    return _records_of(delivery, vocab, unit_code, period)
 
 
 def _month_mask(series: pd.Series, period: str) -> pd.Series:
@@ -1283,8 +1663,11 @@ def read_bieu06_workbook(path: str | Path, period: str | None = None) -> pd.Data
     + lineage. `records.attrs["period"]` is the month the report covers.
 
     Raises:
-        BadInputError: the workbook does not fit the layout, or a row's parts do not add up to its total
-            (nhận: tổng = trực tuyến + trực tiếp/BCCI + từ kỳ trước; đã giải quyết: tổng = trước + đúng + quá hạn).
+        BadInputError: every problem at once: the workbook does not fit the layout, a row's parts do not add
+            up to its total (nhận: tổng = trực tuyến + trực tiếp/BCCI + từ kỳ trước; đã giải quyết: tổng =
+            trước + đúng + quá hạn), or the `Tổng số` row disagrees with the sum of the top-level rows (the
+            outline `observations_from_bieu06` uses), each named at the total's cell with the parts' sum and
+            the gap.
     """
     from connectors.excel import read_workbook
     from connectors.layout import load_layout
@@ -1313,7 +1696,9 @@ def read_bieu06_workbook(path: str | Path, period: str | None = None) -> pd.Data
                     column=labels[total], letter=letters.get(total), found=(rec.get("raw_cells") or {}).get(total),
                     expected=f"the sum of its parts, {summed:g} ({named}); difference {gap:+g}",
                     expected_vi=f"bằng tổng các phần, {summed:g} ({named}); chênh {gap:+g}"))
+    problems += _bieu06_total_problems(path.name, table.sheet, records, labels, letters)
     if problems:
+        problems.sort(key=lambda p: (p.row or 0, _letter_key(p.letter)))
         raise BadInputError(problems=problems)
     period, shown = _report_period(table.preamble)
     records.attrs.update(table.records.attrs)
@@ -1321,6 +1706,52 @@ def read_bieu06_workbook(path: str | Path, period: str | None = None) -> pd.Data
     records.attrs["period_text"] = shown
     records.attrs["record_kind"] = "bieu06"
     return records
+
+
+#: Every count column of Biểu 06 that a `Tổng số` row carries (checked against the rows' sum when present).
+BIEU06_COUNT_COLUMNS = (*BIEU06_COLUMNS, "dang_gq_tong", "dang_gq_trong_han", "dang_gq_qua_han")
+
+
+def _letter_key(letter: str | None) -> tuple[int, str]:
+    return (len(letter or ""), letter or "")
+
+
+def _bieu06_total_problems(file: str, sheet: str | None, records: pd.DataFrame, labels: dict,
+                           letters: dict) -> list[Problem]:
+    """The `Tổng số` row (the last total row of the outline, the one the observations use) against the sum of
+    the top-level rows (Roman sections when there are any, else the whole-number STT rows, never a parent with
+    its children): one problem per disagreeing count column, at the total's cell. Counts are whole numbers,
+    so they must agree exactly; a column left blank on the total row, or on every top-level row, is not
+    compared."""
+    if records.empty:
+        return []
+    outline = outline_rows(list(records["stt"]), list(records["linh_vuc"]))
+    totals = [i for i, row in enumerate(outline) if row.kind == "total"]
+    tops = [i for i, row in enumerate(outline) if row.level == 1]
+    if not totals or not tops:
+        return []
+    total = records.iloc[totals[-1]]
+    parts = records.iloc[tops]
+    stts = [str(s) for s in parts["stt"]]
+    span = f"STT {stts[0]}–{stts[-1]}" if len(stts) > 1 else f"STT {stts[0]}"
+    raw = total.get("raw_cells") or {}
+    out = []
+    for column in BIEU06_COUNT_COLUMNS:
+        if column not in records.columns or pd.isna(total[column]) or parts[column].isna().all():
+            continue
+        summed = float(parts[column].sum(min_count=1))
+        value = float(total[column])
+        if value == summed:
+            continue
+        gap = value - summed
+        out.append(Problem(
+            file=file, source=SOURCE, sheet=sheet, row=int(total["row_number"]), column=labels.get(column, column),
+            letter=letters.get(column), found=raw.get(column, f"{value:g}"),
+            expected=(f"the sum of the rows {span} ({len(tops)} rows), {summed:g}; difference {gap:+g} "
+                      f"(the 'Tổng số' row disagrees with the rows it totals)"),
+            expected_vi=(f"bằng tổng các dòng {span} ({len(tops)} dòng), {summed:g}; chênh {gap:+g} "
+                         f"(dòng 'Tổng số' không khớp với các dòng cộng lại)")))
+    return out
 
 
 def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
@@ -1373,14 +1804,16 @@ def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str)
     return observation_frame(out)
 
 
-def read_public_service_export(path: str | Path, period: str | None = None) -> pd.DataFrame:
+def read_public_service_export(path: str | Path, period: str | None = None,
+                               unit_code: str | None = None) -> pd.DataFrame:
     """Any public-service file delivery: a dossier export (JSON, CSV in UTF-8/UTF-16) or a Biểu 06 workbook.
 
     Told apart by the bytes (a workbook or an HTML table is Biểu 06). Feed the result to
-    `observations_from_public_service`, which handles both shapes.
+    `observations_from_public_service`, which handles both shapes. `unit_code` and `period` scope a dossier
+    export (`read_dossier_export`); a Biểu 06 report is one unit's by its form.
     """
     from connectors.excel import sniff_format
 
     if sniff_format(path) in ("xlsx", "xls", "ods", "html"):
         return read_bieu06_workbook(path, period)
-    return read_dossier_export(path)
+    return read_dossier_export(path, period, unit_code)

@@ -7,11 +7,17 @@ server's `Retry-After`); 401/403 (credentials), 404 (wrong endpoint or unit) and
 backoff for the retriable class; what is left after its last attempt propagates, so the orchestrator
 can retry the whole task later. Messages name the URL path and a query string with secrets removed;
 tokens travel only in headers and never reach a message.
+
+An answer is streamed and decompressed chunk by chunk with a cap on its decoded size (`max_body_bytes`,
+settings THIDUA_HTTP_MAX_ANSWER_MB): a 1 MiB gzip answer that would inflate to gigabytes is refused once
+the cap is passed, with at most the cap held in memory. That refusal is final (`AnswerTooLargeError`, a
+`SchemaDriftError`): the same server would send the same answer again.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +26,21 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.errors import ConnectorError, FatalSourceError, RetriableSourceError
+from connectors.errors import ConnectorError, FatalSourceError, RetriableSourceError, SchemaDriftError
+
+#: The default cap on one answer's size once decompressed (settings THIDUA_HTTP_MAX_ANSWER_MB).
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+_CHUNK_BYTES = 1 << 16
+
+
+class AnswerTooLargeError(SchemaDriftError):
+    """An answer larger than the client's cap once decompressed (a decompression bomb, or a page far larger
+    than any page of the contract): refused without reading further."""
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
 
 _SECRET_NAME = re.compile(r"token|key|secret|pass|sig|auth|credential", re.IGNORECASE)
 
@@ -112,12 +132,15 @@ class JsonGetter:
         max_attempts: calls per request at most (1 = no retry here).
         backoff_seconds: first wait; doubles each attempt, or the server's Retry-After when given.
         max_wait_seconds: a Retry-After longer than this is not waited for here: the error propagates.
+        max_body_bytes: the largest answer read, counted after decompression (gzip/deflate); a larger one
+            raises `AnswerTooLargeError` once the cap is passed, with no more than the cap in memory.
         session: a `requests.Session` to reuse (tests inject one); `sleep` is injectable for tests.
     """
 
     def __init__(self, base_url: str, *, headers: Mapping[str, str] | None = None,
                  timeout: float | tuple[float, float] = (5.0, 30.0), max_attempts: int = 4,
                  backoff_seconds: float = 1.0, max_wait_seconds: float = 60.0,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
         parts = urlsplit(base_url)
         self.base_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
@@ -127,14 +150,37 @@ class JsonGetter:
         self.max_attempts = max(1, int(max_attempts))
         self.backoff_seconds = backoff_seconds
         self.max_wait_seconds = max_wait_seconds
+        self.max_body_bytes = max(1, int(max_body_bytes))
         self.session = session or requests.Session()
         self.sleep = sleep
 
     def describe(self, path: str, params: Mapping[str, object] | None = None) -> str:
         return describe_request(self.base_path + path, params)
 
+    def _body(self, response, where: str) -> bytes:
+        """The answer's body, decompressed as it streams in, refused past `max_body_bytes`."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                encoding = (response.headers or {}).get("Content-Encoding") or "not compressed"
+                wire = (response.headers or {}).get("Content-Length")
+                sent = f", {wire} bytes on the wire" if wire else ""
+                raise AnswerTooLargeError(
+                    f"{where}: the answer is larger than {_size_text(self.max_body_bytes)} once decompressed "
+                    f"(Content-Encoding: {encoding}{sent}); refused after reading {_size_text(size)}, the rest "
+                    f"unread (a decompression bomb, or a page far larger than the contract's; the cap is the "
+                    f"setting THIDUA_HTTP_MAX_ANSWER_MB)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def get_json(self, path: str, params: Mapping[str, object] | None = None) -> object:
-        """The decoded JSON body of `GET base_url+path?params`; raises a `ConnectorError` subclass."""
+        """The decoded JSON body of `GET base_url+path?params`; raises a `ConnectorError` subclass.
+
+        The body is streamed and decompressed with a cap (`max_body_bytes`): a larger answer raises
+        `AnswerTooLargeError` (final, not retried). A connection cut while the body streams in is retriable.
+        """
         where = self.describe(path, params)
         attempt = 0
         while True:
@@ -142,18 +188,28 @@ class JsonGetter:
             error = None
             try:
                 response = self.session.get(self.base_url + path, params=params, headers=self.headers,
-                                            timeout=self.timeout)
+                                            timeout=self.timeout, stream=True)
             except requests.RequestException as exc:
                 error = classify_failure(where=where, exception=exc)
             else:
-                error = classify_failure(where=where, status_code=response.status_code,
-                                         headers=response.headers)
-                if error is None:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        # a truncated body is usually transient (connection cut mid-transfer)
-                        error = RetriableSourceError(f"{where}: the response is not valid JSON")
+                try:
+                    error = classify_failure(where=where, status_code=response.status_code,
+                                             headers=response.headers)
+                    if error is None:
+                        try:
+                            body = self._body(response, where)
+                        except requests.RequestException as exc:  # cut, reset or timed out mid-body
+                            error = classify_failure(where=where, exception=exc)
+                        else:
+                            try:
+                                return json.loads(body)
+                            except ValueError:
+                                # a truncated body is usually transient (connection cut mid-transfer)
+                                error = RetriableSourceError(f"{where}: the response is not valid JSON")
+                finally:
+                    close = getattr(response, "close", None)
+                    if close is not None:
+                        close()
             if not isinstance(error, RetriableSourceError) or attempt >= self.max_attempts:
                 raise error from None
             wait = error.retry_after if error.retry_after is not None else (

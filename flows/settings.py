@@ -24,6 +24,12 @@ Every other package receives plain values (URLs, paths, tokens) from here. Varia
   each read); a slower answer is a retriable timeout.
 - ``THIDUA_HTTP_BACKOFF_S`` (default 1): the client's first wait before retrying a failed call (doubles each
   time; a server's ``Retry-After`` takes precedence).
+- ``THIDUA_HTTP_MAX_ANSWER_MB`` (default 64): the largest API answer (one page) read, in MiB once
+  decompressed; a larger one (a gzip bomb, a runaway page) is refused after that much, the rest unread.
+- ``THIDUA_DOSSIER_DROP_SHARE`` (default 0.5): a dossier delivery that would take its month from N dossiers
+  to none, or down by more than this share of N, is held as suspicious (quarantined, alerted; the month in
+  force stays) until confirmed with ``thidua ingest … --confirm-drop`` (or ``thidua run … --confirm-drop``
+  for the API). A number above 0 and at most 1 (1: hold only a drop to none).
 - ``THIDUA_MAX_FILE_MB`` (default 50): the largest delivered file accepted, in MB; a larger one is quarantined
   by its size, unread (a ward's monthly workbook is well under 1 MB).
 - ``THIDUA_REPORT_BASE_URL``: where ``$THIDUA_DATA_DIR/reports`` is published (links in alerts); default
@@ -66,6 +72,8 @@ class Settings:
     api_threads: int = 8
     http_timeout_s: float = 30.0
     http_backoff_s: float = 1.0
+    http_max_answer_mb: float = 64.0
+    dossier_drop_share: float = 0.5
 
     @property
     def quarantine_dir(self) -> Path:
@@ -132,6 +140,8 @@ class Settings:
             api_threads=_whole(env, "THIDUA_API_THREADS", 8, "number of concurrent API pulls", "pulls"),
             http_timeout_s=_positive(env, "THIDUA_HTTP_TIMEOUT_S", 30.0),
             http_backoff_s=_positive(env, "THIDUA_HTTP_BACKOFF_S", 1.0, allow_zero=True),
+            http_max_answer_mb=_megabytes(env, "THIDUA_HTTP_MAX_ANSWER_MB", 64.0),
+            dossier_drop_share=_share(env, "THIDUA_DOSSIER_DROP_SHARE", 0.5),
         )
 
     def with_overrides(self, **changes) -> Settings:
@@ -175,6 +185,21 @@ def _megabytes(env: Mapping[str, str], name: str, default: float) -> float:
         value = -1.0
     if not value > 0:
         raise ValueError(f"{name}={text!r} is not a size in MB; expected a number > 0, e.g. {default:g}")
+    return value
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    """A share (0 < share <= 1) from the environment; a bad value is refused in one sentence."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise ValueError(f"{name}={text!r} is not a valid share; expected a number above 0 and at most 1 "
+                         f"(or a percentage such as 50%), e.g. {default:g}")
     return value
 
 

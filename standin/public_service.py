@@ -14,7 +14,9 @@ empty result.
 ``server.misbehave`` (a :class:`Misbehaviour`) lets a test make the server act like real ones: fail
 the next requests with 429 (+ ``Retry-After``) or 5xx, answer slowly (``slow_next``), cut connections
 with a TCP reset (``reset_next``) or in the middle of the answer's body (``cut_next``), repeat a record
-across pages, or cut a page short. The token is never logged.
+across pages, or cut a page short; or break the paging contract: report a total that shrinks after page 1
+(``shrink_next``), a total off by some dossiers (``total_offset``), ignore the page number
+(``ignore_page``), or answer with a gzip bomb (``bomb_next``). The token is never logged.
 
 The store is ``dossiers.json`` (one unit, loaded once) or, for a path ending in ``.sqlite``, the
 many-unit SQLite store of ``samples.city`` (queried per request, nothing loaded in memory).
@@ -35,6 +37,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,6 +63,12 @@ class Misbehaviour:
         requests_seen: count of API requests received, whatever their answer (401s, resets and cuts too).
         cuts_pending: the next answers with a body are cut after ``cut_after_bytes`` bytes of it (the
             headers announce the full length), then the connection is reset.
+        shrink_pending: the next answers of a page after the first report half the true ``tong_so`` (one
+            answer per count): a total that changes during a pull.
+        total_offset: added to every ``tong_so`` (a server whose total does not count its records).
+        ignore_page: every page answers page 1's records (echoing the ``trang`` asked for).
+        bombs_pending: the next successful answers are gzip bombs: the page's JSON, then ``bomb_mib`` MiB of
+            spaces, compressed (about 1 KiB per MiB on the wire), ``Content-Encoding: gzip``.
     """
 
     fail_statuses: list[int] = field(default_factory=list)
@@ -72,6 +81,11 @@ class Misbehaviour:
     cuts_pending: int = 0
     cut_after_bytes: int = 0
     slow_pending: list[float] = field(default_factory=list)
+    shrink_pending: int = 0
+    total_offset: int = 0
+    ignore_page: bool = False
+    bombs_pending: int = 0
+    bomb_mib: int = 64
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def fail_next(self, n: int = 1, status: int = 429) -> None:
@@ -95,6 +109,31 @@ class Misbehaviour:
             if self.cuts_pending:
                 self.cuts_pending -= 1
                 return self.cut_after_bytes
+            return None
+
+    def shrink_next(self, n: int = 1) -> None:
+        """The next ``n`` answers of a page after the first report half the true ``tong_so``."""
+        with self.lock:
+            self.shrink_pending += n
+
+    def bomb_next(self, n: int = 1, inflated_mib: int = 64) -> None:
+        """Answer the next ``n`` successful requests with a gzip bomb inflating to ``inflated_mib`` MiB."""
+        with self.lock:
+            self.bombs_pending += n
+            self.bomb_mib = inflated_mib
+
+    def _take_shrink(self) -> bool:
+        with self.lock:
+            if self.shrink_pending:
+                self.shrink_pending -= 1
+                return True
+            return False
+
+    def _take_bomb(self) -> int | None:
+        with self.lock:
+            if self.bombs_pending:
+                self.bombs_pending -= 1
+                return self.bomb_mib
             return None
 
     def _count(self) -> None:
@@ -128,6 +167,10 @@ class Misbehaviour:
             self.duplicate_across_pages = False
             self.short_page = False
             self.retry_after = 1
+            self.shrink_pending = 0
+            self.total_offset = 0
+            self.ignore_page = False
+            self.bombs_pending = 0
 
     def _take_failure(self) -> int | None:
         with self.lock:
@@ -305,14 +348,21 @@ class _Handler(BaseHTTPRequestHandler):
                                                   "tiep_nhan|ket_thuc, tu_ngay <= den_ngay")
         store = self.server.store
         total = store.count(unit, start, end, by)
-        lo, hi = (page - 1) * size, page * size
+        served = 1 if mis.ignore_page else page
+        lo, hi = (served - 1) * size, served * size
         if mis.short_page and total > size:
             # page 1 is one short; every later page starts one record earlier
             lo, hi = (0, size - 1) if page == 1 else (lo - 1, hi - 1)
         # a repeated record: page p > 1 starts with the last record of page p - 1 again
         first = lo - 1 if mis.duplicate_across_pages and page > 1 and 0 < lo <= total else max(lo, 0)
         chunk = store.page(unit, start, end, by, first, hi) if first < min(hi, total) else []
-        body = {"tong_so": total, "trang": page, "so_ban_ghi": size, "du_lieu": chunk}
+        reported = total + mis.total_offset
+        if page > 1 and mis._take_shrink():
+            reported = total // 2
+        body = {"tong_so": reported, "trang": page, "so_ban_ghi": size, "du_lieu": chunk}
+        bomb = mis._take_bomb()
+        if bomb is not None:
+            return self._send_bomb(body, bomb)
         cut = mis._take_cut()
         if cut is not None:
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -324,6 +374,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             return self._abort()
         return self._send(200, body)
+
+    def _send_bomb(self, body: dict, mib: int) -> None:
+        """The page's JSON followed by ``mib`` MiB of spaces (valid JSON), gzip-compressed: each MiB deflated
+        once after a full flush, so the same ~1 KiB block repeats on the wire."""
+        text = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        prefix, suffix = text[:-1], text[-1:]
+        mib_of_spaces = b" " * (1 << 20)
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
+        block = c.compress(mib_of_spaces) + c.flush(zlib.Z_FULL_FLUSH)
+        tail = c.compress(suffix) + c.flush()
+        crc = zlib.crc32(prefix)
+        for _ in range(mib):
+            crc = zlib.crc32(mib_of_spaces, crc)
+        crc = zlib.crc32(suffix, crc)
+        size = len(prefix) + mib * len(mib_of_spaces) + len(suffix)
+        payload = (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head + block * mib + tail
+                   + struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")  # a client stopping at its cap drops the connection
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading at its cap
 
     def _abort(self) -> None:
         """End the connection with a TCP reset (SO_LINGER 0 makes close() abort it), answer or not."""

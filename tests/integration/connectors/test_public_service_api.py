@@ -175,3 +175,76 @@ def test_a_short_page_and_duplicates_keep_every_dossier_once(api, dossiers):
     records, _ = PublicServiceClient(server.base_url, token, page_size=100).fetch_month(UNIT, "2025-03")
     assert records["ma_ho_so"].is_unique
     assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-03")
+
+
+# ------------------------------------------------------------------ every page checked (issue 16), over loopback
+def received_codes(dossiers, period):
+    return {d["MaHoSo"] for d in dossiers if in_month(d["NgayTiepNhan"], period)}
+
+
+def test_a_total_that_shrinks_on_one_pull_is_pulled_again_and_gives_the_whole_month(api, dossiers):
+    server, token = api
+    server.misbehave.shrink_next(1)  # page 2 of the first pull reports half the total
+    records, _ = PublicServiceClient(server.base_url, token, page_size=300).fetch_month(UNIT, "2025-04")
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-04")
+
+
+def test_a_total_that_shrinks_on_every_pull_is_refused_after_one_re_pull(api, dossiers):
+    server, token = api
+    total = len(received_codes(dossiers, "2025-04"))
+    assert total > 300  # several pages
+    server.misbehave.shrink_next(1000)
+    seen = server.misbehave.requests_seen
+    with pytest.raises(FatalSourceError) as info:
+        PublicServiceClient(server.base_url, token, page_size=300).fetch_month(UNIT, "2025-04")
+    message = str(info.value)
+    assert message.startswith("api:/api/v1/ho-so?ma_don_vi=10549&tu_ngay=01/04/2025&den_ngay=30/04/2025"
+                              "&loc_theo=tiep_nhan&trang=2&so_ban_ghi=300: ")
+    assert f"tong_so is {total // 2} on page 2 but was {total} on page 1" in message
+    assert "second pull" in message and token not in message
+    assert server.misbehave.requests_seen - seen == 4  # pages 1 and 2, twice; never retried as a transient error
+
+
+def test_a_server_that_ignores_the_page_number_is_refused(api):
+    server, token = api
+    server.misbehave.ignore_page = True
+    seen = server.misbehave.requests_seen
+    with pytest.raises(FatalSourceError) as info:
+        PublicServiceClient(server.base_url, token, page_size=300).fetch_month(UNIT, "2025-05")
+    assert "&trang=2&so_ban_ghi=300: page 2 repeats 300 dossiers already received" in str(info.value)
+    assert server.misbehave.requests_seen - seen == 2
+
+
+@pytest.mark.parametrize("offset", [25, -25])
+def test_a_total_that_does_not_count_the_records_is_refused(api, offset):
+    server, token = api
+    server.misbehave.total_offset = offset
+    with pytest.raises(FatalSourceError, match="the same on a second pull"):
+        PublicServiceClient(server.base_url, token, page_size=300).fetch_month(UNIT, "2025-05")
+
+
+def test_a_gzip_bomb_is_refused_by_the_size_cap_without_inflating_in_memory(api):
+    import tracemalloc
+
+    server, token = api
+    server.misbehave.bomb_next(1, inflated_mib=256)  # about 256 KiB on the wire
+    client = PublicServiceClient(server.base_url, token, page_size=300, max_answer_bytes=4 << 20)
+    seen = server.misbehave.requests_seen
+    tracemalloc.start()
+    try:
+        with pytest.raises(FatalSourceError) as info:
+            client.fetch_month(UNIT, "2025-05")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "larger than 4 MiB once decompressed (Content-Encoding: gzip" in str(info.value)
+    assert "trang=1&so_ban_ghi=300" in str(info.value)
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MiB held while reading a 256 MiB bomb"
+    assert server.misbehave.requests_seen - seen == 1  # a cap is final: not retried
+
+
+def test_a_compressed_answer_under_the_cap_reads(api, dossiers):
+    server, token = api
+    server.misbehave.bomb_next(1, inflated_mib=1)  # page 1 gzip-compressed with 1 MiB of spaces: valid JSON
+    records, _ = PublicServiceClient(server.base_url, token, page_size=300).fetch_month(UNIT, "2025-05")
+    assert set(records["ma_ho_so"]) == month_codes(dossiers, "2025-05")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -75,6 +76,17 @@ class FakeResponse:
             raise self._body
         return self._body
 
+    def iter_content(self, chunk_size=1):
+        """The body as the client streams it: JSON bytes (an exception body stands for a truncated answer)."""
+        if isinstance(self._body, Exception):
+            data = b'{"truncated'
+        elif isinstance(self._body, bytes):
+            data = self._body
+        else:
+            data = json.dumps(self._body, ensure_ascii=False).encode("utf-8")
+        for i in range(0, len(data), chunk_size):
+            yield data[i:i + chunk_size]
+
 
 class FakeSession:
     """Answers queued responses (or raises queued exceptions) and records the calls."""
@@ -83,9 +95,9 @@ class FakeSession:
         self.answers = list(answers)
         self.calls = []
 
-    def get(self, url, params=None, headers=None, timeout=None):
+    def get(self, url, params=None, headers=None, timeout=None, stream=False):
         self.calls.append({"url": url, "params": dict(params or {}), "headers": dict(headers or {}),
-                           "timeout": timeout})
+                           "timeout": timeout, "stream": stream})
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
