@@ -1,5 +1,7 @@
 """What an alert says: the ward, the source, the period, the failed rules in plain Vietnamese and
-English, up to 20 sample rows (file, sheet, row, column, value found) and the link to the report.
+English, every failing cell of each rule up to 50 rows per rule (file, sheet, row, column as typed in
+the file and its letter, the value as typed, what was expected; a Vietnamese line then an English line),
+the count of the rest, and the link to the report.
 
 Pure formatting: a message is a plain `AlertMessage`; channels turn it into a webhook payload or an
 e-mail. No secrets ever enter a message: the flows build it from the delivery and the report only.
@@ -18,7 +20,8 @@ KIND_TITLES = {
     "flow_failed": ("Lượt chạy tổng hợp dữ liệu bị lỗi", "A data-integration flow run failed"),
 }
 RESOLVED_TITLE = ("Đã khắc phục", "Resolved")
-MAX_SAMPLES = 20
+#: Failing rows listed per rule (the validation report holds the same cap); the rest are counted.
+MAX_ROWS_PER_RULE = 50
 
 
 @dataclass
@@ -31,7 +34,9 @@ class AlertMessage:
         unit_code, unit_name, source_code, source_name, period: what it is about.
         summary_vi, summary_en: one or two sentences.
         failures: failed rules, dicts with ``rule_id, severity, description_vi, description_en,
-            unexpected_count, samples`` (samples: ``source_file, sheet, row_number, column_name, raw_text``).
+            unexpected_count, samples, not_shown, found, expected`` (samples: ``source_file, sheet,
+            row_number, column_name, letter, raw_text, expected, expected_vi`` and, as the validation
+            report writes them, ``message_vi`` / ``message_en``).
         report_url: link to the validation report (file URI or the reports site), if any.
         alert_key: the problem's identity in the warehouse.
     """
@@ -50,12 +55,12 @@ class AlertMessage:
     alert_key: str = ""
 
     def sample_rows(self) -> list[dict]:
-        """Up to 20 sample rows over all failed rules, each tagged with its rule."""
+        """Every listed failing cell of every failed rule (up to 50 rows per rule), tagged with its rule."""
         rows = []
         for f in self.failures:
-            for s in f.get("samples") or []:
-                rows.append({"rule_id": f.get("rule_id"), **s})
-        return rows[:MAX_SAMPLES]
+            shown, _ = _listed(f)
+            rows += [{"rule_id": f.get("rule_id"), **s} for s in shown]
+        return rows
 
 
 def title(message: AlertMessage) -> tuple[str, str]:
@@ -72,12 +77,48 @@ def subject(message: AlertMessage) -> str:
     return f"[thidua] {message.unit_name} – {message.source_code} {message.period}: {vi} / {en}"
 
 
-def _sample_line(s: dict) -> str:
-    return (f"    - tệp/file {s.get('source_file')}, trang/sheet {s.get('sheet') or '-'}, dòng/row "
-            f"{s.get('row_number') if s.get('row_number') is not None else '-'}, cột/column "
-            f"{s.get('column_name') or '-'}, giá trị/found {s.get('raw_text')!r}"
-            + (f" ({s['key']})" if s.get("key") else "")
-            + (f" [{s['indicator_code']} {s.get('member_code') or ''}]".rstrip() if s.get("indicator_code") else ""))
+def _listed(failure: dict) -> tuple[list[dict], int]:
+    """The samples of a rule to list (their first 50 rows) and how many failing rows are not listed."""
+    samples = failure.get("samples") or []
+    shown, rows = [], []
+    for s in samples:
+        row = (s.get("source_file"), s.get("sheet"), s.get("row_number"))
+        if row not in rows:
+            if len(rows) >= MAX_ROWS_PER_RULE:
+                continue
+            rows.append(row)
+        shown.append(s)
+    hidden_rows = len({(s.get("source_file"), s.get("sheet"), s.get("row_number")) for s in samples}) - len(rows)
+    return shown, hidden_rows + int(failure.get("not_shown") or 0)
+
+
+def _where(s: dict, vi: bool) -> str:
+    parts = [f"{'tệp' if vi else 'file'} {s.get('source_file') or '?'}"]
+    if s.get("sheet"):
+        parts.append(f"{'trang' if vi else 'sheet'} '{s['sheet']}'")
+    if s.get("row_number") is not None:
+        parts.append(f"{'dòng' if vi else 'row'} {s['row_number']}")
+    header, letter = s.get("column_name"), s.get("letter")
+    if header:
+        parts.append(f"cột {letter + ' ' if letter else ''}'{header}'" if vi
+                     else f"column '{header}'" + (f" ({letter})" if letter else ""))
+    return ", ".join(parts)
+
+
+def sample_lines(s: dict) -> tuple[str, str]:
+    """(Vietnamese, English) lines of one failing cell, as the validation report wrote them (or, for an
+    older stored result, built from its parts); never a Python repr."""
+    if s.get("message_vi") and s.get("message_en"):
+        return s["message_vi"], s["message_en"]
+    raw = s.get("raw_text")
+    found_vi = "ô trống" if raw in (None, "") else f"'{raw}'"
+    found_en = "an empty cell" if raw in (None, "") else f"'{raw}'"
+    expected_en = s.get("expected") or ""
+    expected_vi = s.get("expected_vi") or expected_en
+    tail_vi = f", cần {expected_vi}" if expected_vi else ""
+    tail_en = f", expected {expected_en}" if expected_en else ""
+    key = f" ({s['key']})" if s.get("key") else ""
+    return (f"{_where(s, True)}: gặp {found_vi}{tail_vi}{key}", f"{_where(s, False)}: found {found_en}{tail_en}{key}")
 
 
 def format_text(message: AlertMessage) -> str:
@@ -90,20 +131,23 @@ def format_text(message: AlertMessage) -> str:
              message.summary_vi, message.summary_en]
     if message.failures:
         lines += ["", "Quy tắc không đạt / Failed rules:"]
-        shown = 0
         for f in message.failures:
             count = f.get("unexpected_count")
-            n = f" — {count} dòng/rows" if count is not None else ""
-            level = "LỖI/ERROR" if f.get("severity") == "error" else "CẢNH BÁO/WARNING"
-            lines.append(f"  • [{level}] {f.get('description_vi')} / {f.get('description_en')} "
-                         f"({f.get('rule_id')}){n}")
-            if f.get("found") or f.get("expected"):
-                lines.append(f"    thấy/found: {f.get('found')}; cần/expected: {f.get('expected')}")
-            for s in f.get("samples") or []:
-                if shown >= MAX_SAMPLES:
-                    break
-                lines.append(_sample_line(s))
-                shown += 1
+            level_vi, level_en = ("LỖI", "ERROR") if f.get("severity") == "error" else ("CẢNH BÁO", "WARNING")
+            lines.append(f"  • [{level_vi}] {f.get('description_vi')} ({f.get('rule_id')})"
+                         + (f" — {count} dòng" if count is not None else ""))
+            lines.append(f"    [{level_en}] {f.get('description_en')} ({f.get('rule_id')})"
+                         + (f" — {count} row(s)" if count is not None else ""))
+            shown, rest = _listed(f)
+            if not shown and (f.get("found") or f.get("expected")):
+                lines.append(f"    - gặp {f.get('found_vi') or f.get('found')}; "
+                             f"cần {f.get('expected_vi') or f.get('expected')}")
+                lines.append(f"      found {f.get('found')}; expected {f.get('expected')}")
+            for s in shown:
+                line_vi, line_en = sample_lines(s)
+                lines += [f"    - {line_vi}", f"      {line_en}"]
+            if rest:
+                lines += [f"    … và {rest} dòng khác", f"      … and {rest} more rows"]
     if message.report_url:
         lines += ["", f"Báo cáo kiểm tra / Validation report: {message.report_url}"]
     return "\n".join(lines) + "\n"
@@ -120,8 +164,9 @@ def webhook_payload(message: AlertMessage) -> dict:
             "unit_code": message.unit_code, "unit_name": message.unit_name,
             "source_code": message.source_code, "source_name": message.source_name, "period": message.period,
             "summary_vi": message.summary_vi, "summary_en": message.summary_en,
-            "failed_rules": [{k: f.get(k) for k in ("rule_id", "severity", "description_vi", "description_en",
-                                                     "unexpected_count", "found", "expected")}
+            "failed_rules": [{**{k: f.get(k) for k in ("rule_id", "severity", "description_vi", "description_en",
+                                                        "unexpected_count", "found", "expected")},
+                              "not_listed": _listed(f)[1]}
                              for f in message.failures],
             "sample_rows": message.sample_rows(),
             "report_url": message.report_url,

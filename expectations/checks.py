@@ -10,9 +10,10 @@ GX run, so a missing column is reported as such instead of as a crash of every r
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -57,11 +58,40 @@ class DeliveryContext:
 
 @dataclass(frozen=True)
 class TableVerdict:
-    """The outcome of a table-level rule: does it hold, and what was found vs expected."""
+    """The outcome of a table-level rule: does it hold, and what was found vs expected.
+
+    ``found`` / ``expected`` are English, ``found_vi`` / ``expected_vi`` Vietnamese (plain words, no
+    Python reprs). ``samples`` are the rule's findings when it has some to point at (the reader's
+    warnings: one per warning, with ``message_vi`` / ``message_en``); ``None`` when it has none.
+    """
 
     ok: bool
     found: str = ""
     expected: str = ""
+    found_vi: str = ""
+    expected_vi: str = ""
+    samples: tuple = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What is wrong in one cell of a failing row: the column at fault and what was expected there.
+
+    Attributes:
+        column: the canonical column (records) or field (observations) at fault; None for the rule's
+            own column (`Check.column`).
+        expected_en, expected_vi: what would fit, in plain English and Vietnamese, e.g. ``the sum of its
+            parts 18,600.0 (difference 13.8)`` / ``bằng tổng các dòng chi tiết 18.600,0 (chênh 13,8)``.
+        found: the value to show instead of the cell's text (only when the cell has no text of its own).
+        header: the column to name instead of the column's header; ``""`` names none (a figure the
+            connector counted, not a cell).
+    """
+
+    column: str | None
+    expected_en: str
+    expected_vi: str
+    found: str | None = None
+    header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +113,10 @@ class Check:
             ``([context, …]) -> [bool Series, …]``, each exactly what ``derive`` returns for its context;
             it pays pandas' per-call overhead once per batch instead of once per ward.
         table: a table-level rule: ``(context) -> TableVerdict``.
+        explain: for a derived rule, ``(context, positions) -> [[Finding, …], …]``: for each failing row
+            (its position in the rule's frame) the cell(s) at fault and what was expected there. It is
+            called for the reported rows only (at most `expectations.runner.MAX_SAMPLE_ROWS` per rule),
+            never for the rows that hold, so a big delivery pays nothing for it.
     """
 
     rule_id: str
@@ -97,6 +131,7 @@ class Check:
     derive: Callable[[DeliveryContext], pd.Series] | None = None
     table: Callable[[DeliveryContext], TableVerdict] | None = None
     derive_many: Callable[[list[DeliveryContext]], list[pd.Series]] | None = None
+    explain: Callable[[DeliveryContext, np.ndarray], list[list[Finding]]] | None = None
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -108,6 +143,52 @@ class Check:
     def kind(self) -> str:
         """``table``, ``derived`` or ``gx`` (a plain GX expectation)."""
         return "table" if self.table else "derived" if self.derive else "gx"
+
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating, decimal.Decimal)
+
+
+def figures(values) -> np.ndarray:
+    """The numbers of `values` as floats, NaN for anything else (an empty cell, text, a date, a flag).
+
+    The numbers a rule checks are the ones the connector read (with the Vietnamese rules and the sheet's
+    unit); a cell the connector kept as text is never parsed again here, so "3.765,6" cannot mean one
+    thing to the connector and another to a rule.
+    """
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        array = np.asarray(values)
+        if array.dtype.kind in "iuf":
+            return array.astype(float, copy=False)
+        series = pd.Series(array if array.dtype == object else array.astype(object), dtype=object)
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.full(len(series), np.nan)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    cells = series.to_numpy(dtype=object)
+    is_number = np.fromiter((isinstance(v, _NUMBER_TYPES) and not isinstance(v, bool | np.bool_)
+                             for v in cells), dtype=bool, count=len(cells))
+    out = np.full(len(cells), np.nan)
+    if is_number.any():
+        out[is_number] = cells[is_number].astype(float)
+    return out
+
+
+def moments(values) -> pd.Series:
+    """The dates and times of `values` as a datetime Series, NaT for anything else: the dates the
+    connector read (with the Vietnamese rules); a cell it kept as text is never parsed again here (a
+    plain conversion would read 05/10/2025 as the 10th of May)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    cells = series.to_numpy(dtype=object)
+    keep = np.fromiter((isinstance(v, datetime | date | np.datetime64) for v in cells), dtype=bool,
+                       count=len(cells))
+    out = np.full(len(cells), None, dtype=object)
+    out[keep] = cells[keep]
+    return pd.Series(pd.to_datetime(out), index=series.index)
 
 
 # Small constructors so a suite reads like a list of rules ------------------------------------------
@@ -136,11 +217,13 @@ def between(rule_id, column, low, high, vi, en, *, frame="records", severity="er
     return Check(rule_id, "ExpectColumnValuesToBeBetween", kwargs, severity, vi, en, frame, column, condition)
 
 
-def derived(rule_id, fn, vi, en, *, frame="records", column=None, severity="error", many=None) -> Check:
+def derived(rule_id, fn, vi, en, *, frame="records", column=None, severity="error", many=None,
+            explain=None) -> Check:
     """A pandas rule: `fn(context)` marks each row of `frame` True (holds) or False (breaks); `many`, when
-    given, does the same for a list of contexts at once (see `Check.derive_many`)."""
+    given, does the same for a list of contexts at once (see `Check.derive_many`); `explain`, when given,
+    says for a failing row which cell(s) break the rule and what was expected (see `Check.explain`)."""
     return Check(rule_id, severity=severity, description_vi=vi, description_en=en, frame=frame,
-                 column=column, derive=fn, derive_many=many)
+                 column=column, derive=fn, derive_many=many, explain=explain)
 
 
 def table_rule(rule_id, fn, vi, en, *, frame="records", severity="error") -> Check:
@@ -176,7 +259,51 @@ def unique(rule_id, columns, vi, en, *, frame="records", severity="error", condi
         ends = np.cumsum([len(f) for f in frames])
         return [pd.Series(holds[end - len(f):end], index=f.index) for f, end in zip(frames, ends, strict=True)]
 
-    return derived(rule_id, fn, vi, en, frame=frame, column=cols[0], severity=severity, many=many)
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        # The other rows holding each reported key: one pass over the first key column for all of them,
+        # then the few candidate rows only (a key repeated 30 000 times is named by its first rows).
+        data = frame_of(ctx, frame)
+
+        def joined(rows: pd.DataFrame) -> pd.Series:
+            out = rows[cols[0]].astype(str)
+            for c in cols[1:]:
+                out = out + " | " + rows[c].astype(str)
+            return out
+
+        keys = joined(data.iloc[positions]).tolist()
+        reported = data[cols[0]].iloc[positions].astype(str).unique()
+        candidates = np.flatnonzero(data[cols[0]].astype(str).isin(reported).to_numpy())
+        lines = data["row_number"].to_numpy()[candidates] if "row_number" in data.columns else candidates + 1
+        shown = 10
+        where: dict[str, list[tuple[int, object]]] = {}
+        count: dict[str, int] = {}
+        for position, key, line in zip(candidates.tolist(), joined(data.iloc[candidates]).tolist(),
+                                       lines.tolist(), strict=True):
+            count[key] = count.get(key, 0) + 1
+            if len(where.setdefault(key, [])) <= shown:
+                where[key].append((position, line))
+        # A key of several columns is named by its last part (the one that tells rows apart: the
+        # criterion of a station), with the other parts said in words.
+        labels = (ctx.records.attrs or {}).get("column_labels") or {}
+        out = []
+        for position, key in zip(positions.tolist(), keys, strict=True):
+            others = [str(line) for p, line in where.get(key, []) if p != position and line is not None][:shown]
+            rest = count.get(key, 1) - 1 - len(others)
+            more_en, more_vi = (f" and {rest} more", f" và {rest} dòng khác") if rest > 0 else ("", "")
+            also_en = f" (the same as row {', '.join(others)}{more_en})" if others else ""
+            also_vi = f" (trùng với dòng {', '.join(others)}{more_vi})" if others else ""
+            parts = [f"'{labels.get(c, c)}' '{v}'" for c, v in zip(cols[:-1], key.split(" | "), strict=False)
+                     if frame == "records"]
+            with_en = f" with the same {', '.join(parts)}" if parts else ""
+            with_vi = f" cùng {', '.join(parts)}" if parts else ""
+            out.append([Finding(cols[-1] if frame == "records" else cols[0],
+                                f"a value no other row{with_en} has{also_en}",
+                                f"giá trị không trùng dòng khác{with_vi}{also_vi}")])
+        return out
+
+    return derived(rule_id, fn, vi, en, frame=frame, column=cols[0], severity=severity, many=many,
+                   explain=explain)
+
 
 
 def _in_scope(frame: pd.DataFrame, condition: str | None) -> np.ndarray:
@@ -203,8 +330,10 @@ def columns_present(rule_id, frame, required, vi, en) -> Check:
     def fn(ctx: DeliveryContext) -> TableVerdict:
         cols = list(frame_of(ctx, frame).columns)
         missing = [c for c in required if c not in cols]
-        return TableVerdict(not missing, found=f"missing {missing}" if missing else "all present",
-                            expected=f"columns {required}")
+        return TableVerdict(not missing, found=f"missing {_names(missing)}" if missing else "all present",
+                            expected=f"the columns {_names(required)}",
+                            found_vi=f"thiếu {_names(missing)}" if missing else "đủ cột",
+                            expected_vi=f"có các cột {_names(required)}")
 
     return table_rule(rule_id, fn, vi, en, frame=frame)
 
@@ -215,8 +344,10 @@ def no_unknown_columns(rule_id, frame, allowed, vi, en, severity="error") -> Che
 
     def fn(ctx: DeliveryContext) -> TableVerdict:
         extra = [c for c in frame_of(ctx, frame).columns if c not in allowed]
-        return TableVerdict(not extra, found=f"unknown {extra}" if extra else "none",
-                            expected=f"only {sorted(allowed)}")
+        return TableVerdict(not extra, found=f"unknown {_names(extra)}" if extra else "none",
+                            expected=f"only {_names(sorted(allowed))}",
+                            found_vi=f"cột lạ {_names(extra)}" if extra else "không có",
+                            expected_vi=f"chỉ các cột {_names(sorted(allowed))}")
 
     return table_rule(rule_id, fn, vi, en, frame=frame, severity=severity)
 
@@ -225,10 +356,27 @@ def dates_not_after(rule_id, column, limit: str, vi, en, *, severity="error") ->
     """Every date in records' `column` is on or before `limit`: ``today`` or ``period_end``."""
 
     def fn(ctx: DeliveryContext) -> pd.Series:
-        values = pd.to_datetime(ctx.records[column], errors="coerce")
+        values = moments(ctx.records[column])
         bound = pd.Timestamp(ctx.today) + pd.Timedelta(days=1) if limit == "today" else ctx.period_end
         if limit == "today":
             return ~(values >= bound)
         return ~(values > bound)
 
-    return derived(rule_id, fn, vi, en, column=column, severity=severity)
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        from expectations.messages import day
+
+        if limit == "today":
+            finding = Finding(column, f"a date not after today, {day(ctx.today)}",
+                              f"ngày không sau hôm nay, {day(ctx.today)}")
+        else:
+            last = day(ctx.period_end.normalize())
+            finding = Finding(column, f"a date on or before the month's last day, {last}",
+                              f"ngày không sau ngày cuối kỳ báo cáo, {last}")
+        return [[finding] for _ in positions]
+
+    return derived(rule_id, fn, vi, en, column=column, severity=severity, explain=explain)
+
+
+def _names(names) -> str:
+    """Column names as a plain list for people: ``a, b, c``."""
+    return ", ".join(str(n) for n in names) if names else "-"

@@ -11,15 +11,18 @@ import pandas as pd
 from expectations.checks import (
     Check,
     DeliveryContext,
+    Finding,
     between,
     columns_present,
     dates_not_after,
     derived,
     in_set,
+    moments,
     no_unknown_columns,
     not_null,
     unique,
 )
+from expectations.messages import day
 
 INDICATORS = ["SCHOOL_STANDARD"]
 REQUIRED = ["ma_truong", "ten_truong", "loai_hinh", "muc_chuan_quoc_gia", "ngay_qd", "source_file", "sheet",
@@ -31,9 +34,17 @@ LEVELS = ["Mức độ 1", "Mức độ 2", "Chưa đạt"]
 
 def _expires_after_granted(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    granted = pd.to_datetime(rec["ngay_qd"], errors="coerce")
-    expires = pd.to_datetime(rec["ngay_het_han"], errors="coerce") if "ngay_het_han" in rec else granted
+    if "ngay_het_han" not in rec.columns:  # no expiry given: the recognition runs 5 years from its date
+        return pd.Series(True, index=rec.index)
+    granted = moments(rec["ngay_qd"])
+    expires = moments(rec["ngay_het_han"])
     return ~(expires <= granted)
+
+
+def _explain_expires_after_granted(ctx: DeliveryContext, positions) -> list[list[Finding]]:
+    granted = moments(ctx.records["ngay_qd"].iloc[positions])
+    return [[Finding("ngay_het_han", f"a date after the decision's date, {day(g)}",
+                     f"ngày sau ngày quyết định công nhận, {day(g)}")] for g in granted]
 
 
 def checks() -> list[Check]:
@@ -52,7 +63,7 @@ def checks() -> list[Check]:
                 "Accreditation grade between 1 and 4", severity="warning"),
         derived("education.expires_after_granted", _expires_after_granted,
                 "Ngày hết hạn sau ngày quyết định công nhận", "Recognition expires after it was granted",
-                column="ngay_het_han"),
+                column="ngay_het_han", explain=_explain_expires_after_granted),
         dates_not_after("education.decision_not_future", "ngay_qd", "period_end",
                         "Ngày quyết định công nhận không sau kỳ báo cáo",
                         "No recognition decision dated after the month"),

@@ -13,16 +13,19 @@ import pandas as pd
 from expectations.checks import (
     Check,
     DeliveryContext,
+    Finding,
     between,
     columns_present,
     dates_not_after,
     derived,
+    figures,
     in_set,
     no_unknown_columns,
     not_null,
     unique,
 )
 from expectations.common import ytd_never_decreases
+from expectations.messages import decimals_of, numbers
 
 INDICATORS = ["HEALTH_STATION_STANDARD", "NVQS_PRESCREEN"]
 REQUIRED = ["table", "ma_tram", "tieu_chi_so", "ket_luan", "source_file", "sheet", "row_number"]
@@ -33,15 +36,38 @@ CRITERIA = "table == 'tieu_chi'"
 FORM = "table == 'mau_2a'"
 
 
+_SCORES = ("diem_tham_dinh", "diem_tu_cham")
+
+
 def _score_within_maximum(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    out = pd.Series(True, index=rec.index)
-    for col in ("diem_tham_dinh", "diem_tu_cham"):
+    out = np.ones(len(rec), dtype=bool)
+    for col in _SCORES:
         if col in rec.columns and "diem_chuan" in rec.columns:
-            score = pd.to_numeric(rec[col], errors="coerce")
-            top = pd.to_numeric(rec["diem_chuan"], errors="coerce")
-            out &= ~(score > top)
+            with np.errstate(invalid="ignore"):
+                out &= ~(figures(rec[col]) > figures(rec["diem_chuan"]))
+    return pd.Series(out, index=rec.index)
+
+
+def _explain_score_within_maximum(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    rec = ctx.records.iloc[positions]
+    top = figures(rec["diem_chuan"])
+    out = []
+    for k in range(len(positions)):
+        vi, en = numbers(top[k], decimals_of([top[k]]))
+        out.append([Finding(col, f"at most the criterion's maximum, {en}", f"không vượt điểm chuẩn, {vi}")
+                    for col in _SCORES if col in rec.columns and figures(rec[col])[k] > top[k]])
     return out
+
+
+def _screened(rec: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """(form rows, item codes, the screened count): the form's last "screened" line is the one that
+    counts (a repeated item overrides the earlier); None when the form has none."""
+    form = (rec["table"] == "mau_2a").to_numpy()
+    items = rec["item_code"].astype(str).to_numpy()
+    counts = figures(rec["ket_qua"])
+    screened_rows = np.flatnonzero(form & (items == "so_da_so_tuyen"))
+    return form, items, (counts[screened_rows[-1]] if len(screened_rows) else None)
 
 
 def _removed_within_screened(ctx: DeliveryContext) -> pd.Series:
@@ -49,17 +75,20 @@ def _removed_within_screened(ctx: DeliveryContext) -> pd.Series:
     holds = np.ones(len(rec), dtype=bool)
     if "item_code" not in rec.columns or "ket_qua" not in rec.columns:
         return pd.Series(holds, index=rec.index)
-    form = (rec["table"] == "mau_2a").to_numpy()
-    items = rec["item_code"].astype(str).to_numpy()
-    counts = pd.to_numeric(rec["ket_qua"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    # The form's last "screened" line is the one that counts (a repeated item overrides the earlier).
-    screened_rows = np.flatnonzero(form & (items == "so_da_so_tuyen"))
-    if len(screened_rows):
-        screened = counts[screened_rows[-1]]
+    form, items, screened = _screened(rec)
+    if screened is not None:
         checked = form & np.isin(items, ["so_loai_ra", "so_du_dieu_kien"])
         # An empty screened count or cell compares False: nothing to hold it against.
-        holds[checked & (counts > screened)] = False
+        with np.errstate(invalid="ignore"):
+            holds[checked & (figures(rec["ket_qua"]) > screened)] = False
     return pd.Series(holds, index=rec.index)
+
+
+def _explain_removed_within_screened(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    _, _, screened = _screened(ctx.records)
+    vi, en = numbers(screened, decimals_of([screened]))
+    return [[Finding("ket_qua", f"at most the number screened, {en}", f"không vượt số đã sơ tuyển, {vi}")]
+            for _ in positions]
 
 
 def checks() -> list[Check]:
@@ -79,12 +108,13 @@ def checks() -> list[Check]:
                 "Appraised score is not negative", condition=CRITERIA),
         derived("health.score_within_maximum", _score_within_maximum,
                 "Điểm tự chấm/thẩm định không vượt điểm chuẩn", "Scores do not exceed the criterion's maximum",
-                column="diem_tham_dinh"),
+                column="diem_tham_dinh", explain=_explain_score_within_maximum),
         between("health.count_not_negative", "ket_qua", 0, None, "Số người không âm (Mẫu 2a)",
                 "Head counts are not negative (form 2a)", condition=FORM),
         derived("health.removed_within_screened", _removed_within_screened,
                 "Số đủ điều kiện và số loại ra không vượt số đã sơ tuyển",
-                "Eligible and removed do not exceed screened", column="ket_qua"),
+                "Eligible and removed do not exceed screened", column="ket_qua",
+                explain=_explain_removed_within_screened),
         dates_not_after("health.decision_not_future", "ngay_qd", "period_end",
                         "Ngày quyết định công nhận không sau kỳ báo cáo",
                         "No recognition decision dated after the month"),

@@ -23,12 +23,30 @@ dt{font-weight:600}
 
 _SAMPLE_COLUMNS = [("source_file", "Tệp", "File"), ("sheet", "Trang tính", "Sheet"),
                    ("row_number", "Dòng", "Row"), ("column_name", "Cột", "Column"),
-                   ("raw_text", "Giá trị gặp", "Found"), ("key", "Khóa", "Key"),
-                   ("indicator_code", "Chỉ tiêu", "Indicator"), ("member_code", "Thành phần", "Member")]
+                   ("raw_text", "Giá trị gặp (như đã nhập)", "Found (as typed)"), ("expected", "Cần", "Expected"),
+                   ("key", "Khóa", "Key"), ("indicator_code", "Chỉ tiêu", "Indicator"),
+                   ("member_code", "Thành phần", "Member")]
 
 
 def _e(value) -> str:
     return "" if value is None else escape(str(value))
+
+
+def _cell(sample: dict, name: str) -> str:
+    """One table cell of a sample: the column with its letter, the expectation in both languages, the
+    value as typed (quoted, so an empty cell and a space are told apart), or the plain value."""
+    if name == "column_name":
+        letter = sample.get("letter")
+        return (f"<b>{_e(letter)}</b> " if letter else "") + _e(sample.get("column_name"))
+    if name == "expected":
+        vi, en = sample.get("expected_vi") or sample.get("expected"), sample.get("expected")
+        if not vi and not en:  # a reader's warning carries its own sentence
+            vi, en = sample.get("message_vi"), sample.get("message_en")
+        return f"{_e(vi)}<br><span class=en>{_e(en)}</span>" if vi or en else ""
+    if name == "raw_text":
+        raw = sample.get("raw_text")
+        return "<i>ô trống / empty</i>" if raw in (None, "") else f"&#39;{_e(raw)}&#39;"
+    return _e(sample.get(name))
 
 
 def _label(vi: str, en: str) -> str:
@@ -40,7 +58,8 @@ def render_report_html(report: dict, *, unit_name: str = "", source_name: str = 
     """One delivery's validation report (the dict of `ValidationReport.to_dict()`) as a full HTML page.
 
     Args:
-        report: the validation summary (failed rules with up to 20 sample rows each).
+        report: the validation summary (failed rules, each with every failing cell up to the cap per rule,
+            and ``not_shown``, the failing rows beyond it).
         unit_name, source_name, file_name: shown in the heading (the ward, the source, the file).
         outcome: what became of the delivery (``loaded``, ``quarantined`` …), shown next to the verdict.
     """
@@ -71,16 +90,21 @@ def render_report_html(report: dict, *, unit_name: str = "", source_name: str = 
         count = f.get("unexpected_count")
         if count is not None:
             parts.append(f"<p>Số dòng vi phạm <span class=en>rows failing</span>: <b>{_e(count)}</b></p>")
-        if f.get("found") or f.get("expected"):
-            parts.append(f"<p>Thấy <span class=en>found</span>: {_e(f.get('found'))}; cần <span class=en>"
-                         f"expected</span>: {_e(f.get('expected'))}</p>")
         samples = f.get("samples") or []
+        if f.get("found") or f.get("expected"):
+            found_vi, expected_vi = f.get("found_vi") or f.get("found"), f.get("expected_vi") or f.get("expected")
+            parts.append(f"<p>Gặp: {_e(found_vi)}; cần: {_e(expected_vi)}<br><span class=en>found: "
+                         f"{_e(f.get('found'))}; expected: {_e(f.get('expected'))}</span></p>")
         if samples:
-            cols = [c for c in _SAMPLE_COLUMNS if any(s.get(c[0]) not in (None, "") for s in samples)]
-            rows = "".join("<tr>" + "".join(f"<td>{_e(s.get(c[0]))}</td>" for c in cols) + "</tr>"
+            cols = [c for c in _SAMPLE_COLUMNS if c[0] in ("raw_text", "expected")
+                    or any(s.get(c[0]) not in (None, "") for s in samples)]
+            rows = "".join("<tr>" + "".join(f"<td>{_cell(s, c[0])}</td>" for c in cols) + "</tr>"
                            for s in samples)
             parts.append("<table><tr>" + "".join(f"<th>{_label(vi, en)}</th>" for _, vi, en in cols)
                          + f"</tr>{rows}</table>")
+        if f.get("not_shown"):
+            parts.append(f"<p>… và {_e(f['not_shown'])} dòng khác <span class=en>… and {_e(f['not_shown'])} "
+                         f"more rows</span></p>")
     skipped = report.get("skipped") or []
     if skipped:
         parts.append(f"<p>Không kiểm tra được <span class=en>not evaluated</span>: {_e(', '.join(skipped))}</p>")

@@ -8,21 +8,28 @@ every dossier was received or finished in the month; no timestamp in the future.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from expectations import messages
 from expectations.checks import (
     Check,
     DeliveryContext,
+    Finding,
     TableVerdict,
     between,
     dates_not_after,
     derived,
+    figures,
     in_set,
+    moments,
     no_unknown_columns,
     not_null,
     table_rule,
     unique,
 )
+from expectations.common import sum_findings
+from expectations.messages import day
 
 INDICATORS = ["DOSSIER_ONLINE", "DOSSIER_ON_TIME", "DOSSIER_FEE_ONLINE"]
 REQUIRED = ["ma_ho_so", "kenh_thuc_hien", "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly",
@@ -33,13 +40,23 @@ OPTIONAL = ["ma_tthc", "ten_tthc", "ma_linh_vuc", "muc_do", "ngay_tra", "raw_cel
 SUMMARY = ["stt", "linh_vuc", "nhan_tong", "nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc",
            "da_gq_tong", "da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han", "dang_gq_tong",
            "dang_gq_trong_han", "dang_gq_qua_han"]
+# The summary sheet's totals and their parts (Biểu 06: the connector checks them too when it reads one).
+SUMMARY_SUMS = [
+    ("received", "nhan_tong", ["nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc"],
+     "Tổng tiếp nhận = trực tuyến + trực tiếp/bưu chính + kỳ trước chuyển sang",
+     "Received = online + in person/by post + carried over"),
+    ("resolved", "da_gq_tong", ["da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han"],
+     "Đã giải quyết = trước hạn + đúng hạn + quá hạn", "Resolved = early + on time + late"),
+    ("pending", "dang_gq_tong", ["dang_gq_trong_han", "dang_gq_qua_han"],
+     "Đang giải quyết = trong hạn + quá hạn", "Pending = within deadline + overdue"),
+]
 CHANNELS = [1, 2, 3]  # trực tiếp, trực tuyến, bưu chính công ích
 ONLINE = 2
 STATUSES = ["4", "6", "7", "9", "10"]
 
 
 def _in_month(values: pd.Series, ctx: DeliveryContext) -> pd.Series:
-    ts = pd.to_datetime(values, errors="coerce")
+    ts = moments(values)
     return (ts >= ctx.period_start) & (ts <= ctx.period_end)
 
 
@@ -49,17 +66,33 @@ def _belongs_to_period(ctx: DeliveryContext) -> pd.Series:
             | _in_month(rec["ngay_tu_choi"], ctx))
 
 
+def _explain_belongs_to_period(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    month = f"{ctx.period[5:7]}/{ctx.period[:4]}"
+    return [[Finding("ngay_tiep_nhan", f"a dossier received or finished in {month}",
+                     f"hồ sơ tiếp nhận hoặc kết thúc xử lý trong tháng {month}")] for _ in positions]
+
+
 def _ends_after_receipt(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    end = pd.to_datetime(rec["ngay_ket_thuc_xu_ly"], errors="coerce")
-    start = pd.to_datetime(rec["ngay_tiep_nhan"], errors="coerce")
+    end = moments(rec["ngay_ket_thuc_xu_ly"])
+    start = moments(rec["ngay_tiep_nhan"])
     return ~(end < start)
+
+
+def _after_receipt(column: str, en: str, vi: str):
+    """Explains a date before the dossier's reception: names that date and the reception date."""
+
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        received = moments(ctx.records["ngay_tiep_nhan"].iloc[positions])
+        return [[Finding(column, f"{en}, {day(r)}", f"{vi}, {day(r)}")] for r in received]
+
+    return explain
 
 
 def _due_after_receipt(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    due = pd.to_datetime(rec["ngay_hen_tra"], errors="coerce").dt.normalize()
-    start = pd.to_datetime(rec["ngay_tiep_nhan"], errors="coerce").dt.normalize()
+    due = moments(rec["ngay_hen_tra"]).dt.normalize()
+    start = moments(rec["ngay_tiep_nhan"]).dt.normalize()
     return ~(due < start)
 
 
@@ -70,43 +103,93 @@ def _count(obs: pd.DataFrame, indicator: str) -> tuple[float | None, float | Non
     return float(rows["numerator"].iloc[0]), float(rows["denominator"].iloc[0])
 
 
+def _channels(ctx: DeliveryContext) -> tuple[int, dict[int, int]]:
+    """Dossiers received in the month, and how many by each channel, counted from the records."""
+    rec = ctx.records
+    received = _in_month(rec["ngay_tiep_nhan"], ctx).to_numpy()
+    channel = figures(rec["kenh_thuc_hien"])
+    return int(received.sum()), {c: int((received & (channel == c)).sum()) for c in CHANNELS}
+
+
 def _received_adds_up(ctx: DeliveryContext) -> pd.Series:
     """received = online + in person + by post, as counted from the records."""
-    obs, rec = ctx.observations, ctx.records
+    obs = ctx.observations
     out = pd.Series(True, index=obs.index)
-    received = _in_month(rec["ngay_tiep_nhan"], ctx)
-    channel = pd.to_numeric(rec["kenh_thuc_hien"], errors="coerce")
-    by_channel = {c: int((received & (channel == c)).sum()) for c in CHANNELS}
+    received, by_channel = _channels(ctx)
     num, den = _count(obs, "DOSSIER_ONLINE")
-    if den is not None and (den != sum(by_channel.values()) or num != by_channel[ONLINE]
-                            or den != int(received.sum())):
+    if den is not None and (den != sum(by_channel.values()) or num != by_channel[ONLINE] or den != received):
         out[obs["indicator_code"] == "DOSSIER_ONLINE"] = False
     return out
 
 
-def _resolved_adds_up(ctx: DeliveryContext) -> pd.Series:
-    """resolved = early + on time + late, as counted from the records; on time counts early + on time."""
-    obs, rec = ctx.observations, ctx.records
-    out = pd.Series(True, index=obs.index)
+def _explain_received_adds_up(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    received, by = _channels(ctx)
+    num, den = _count(ctx.observations, "DOSSIER_ONLINE")
+    counts_en = f"online {by[2]}, in person {by[1]}, by post {by[3]}"
+    counts_vi = f"trực tuyến {by[2]}, trực tiếp {by[1]}, bưu chính {by[3]}"
+    found = f"DOSSIER_ONLINE {messages.display(num)}/{messages.display(den)}"
+    return [[Finding("denominator", f"the dossier list's counts: {by[2]} online of {received} received "
+                     f"({counts_en})", f"khớp danh sách hồ sơ: {by[2]} trực tuyến trên {received} hồ sơ "
+                     f"tiếp nhận ({counts_vi})", found=found, header="")] for _ in positions]
+
+
+def _resolution(ctx: DeliveryContext) -> tuple[int, int, int]:
+    """Dossiers resolved in the month early, on time and late, counted from the records."""
+    rec = ctx.records
     finished = _in_month(rec["ngay_ket_thuc_xu_ly"], ctx) & rec["ngay_tu_choi"].isna()
-    end = pd.to_datetime(rec["ngay_ket_thuc_xu_ly"], errors="coerce").dt.normalize()
-    due = pd.to_datetime(rec["ngay_hen_tra"], errors="coerce").dt.normalize()
+    end = moments(rec["ngay_ket_thuc_xu_ly"]).dt.normalize()
+    due = moments(rec["ngay_hen_tra"]).dt.normalize()
     early = int((finished & (end < due)).sum())
     on_time = int((finished & (end == due)).sum())
     late = int((finished & ~(end <= due)).sum())
+    return early, on_time, late
+
+
+def _resolved_adds_up(ctx: DeliveryContext) -> pd.Series:
+    """resolved = early + on time + late, as counted from the records; on time counts early + on time."""
+    obs = ctx.observations
+    out = pd.Series(True, index=obs.index)
+    early, on_time, late = _resolution(ctx)
     num, den = _count(obs, "DOSSIER_ON_TIME")
     if den is not None and (den != early + on_time + late or num != early + on_time):
         out[obs["indicator_code"] == "DOSSIER_ON_TIME"] = False
     return out
 
 
+def _explain_resolved_adds_up(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    early, on_time, late = _resolution(ctx)
+    num, den = _count(ctx.observations, "DOSSIER_ON_TIME")
+    found = f"DOSSIER_ON_TIME {messages.display(num)}/{messages.display(den)}"
+    total = early + on_time + late
+    return [[Finding("denominator", f"the dossier list's counts: {early + on_time} on time of {total} resolved "
+                     f"(early {early}, on time {on_time}, late {late})",
+                     f"khớp danh sách hồ sơ: {early + on_time} đúng hạn trên {total} hồ sơ đã giải quyết "
+                     f"(trước hạn {early}, đúng hạn {on_time}, quá hạn {late})", found=found, header="")]
+            for _ in positions]
+
+
 def _sum_rule(total: str, parts: list[str]):
     def fn(ctx: DeliveryContext) -> pd.Series:
         rec = ctx.records
-        value = pd.to_numeric(rec[total], errors="coerce")
-        summed = sum(pd.to_numeric(rec[p], errors="coerce").fillna(0) for p in parts)
-        return ~(value.notna() & ((value - summed).abs() > 1e-9))
+        value = figures(rec[total])
+        summed = sum(np.nan_to_num(figures(rec[p])) for p in parts)
+        with np.errstate(invalid="ignore"):
+            breaks = ~np.isnan(value) & (np.abs(value - summed) > 1e-9)
+        return pd.Series(~breaks, index=rec.index)
     return fn
+
+
+def _explain_sum(total: str, parts: list[str]):
+    """The total's cell, the parts' sum and the gap (counts of dossiers)."""
+
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        rec = ctx.records.iloc[positions]
+        values = figures(rec[total])
+        summed = sum(np.nan_to_num(figures(rec[p])) for p in parts)
+        return [sum_findings(np.array([v]), np.array([s]), [total], 1e-9, parts_vi="tổng các cột thành phần")
+                for v, s in zip(values, summed, strict=True)]
+
+    return explain
 
 
 def _columns_present(ctx: DeliveryContext) -> TableVerdict:
@@ -142,13 +225,18 @@ def checks() -> list[Check]:
                 "Fees are not negative"),
         derived("public_service.ends_after_receipt", _ends_after_receipt,
                 "Ngày kết thúc xử lý không trước ngày tiếp nhận",
-                "Processing does not end before the dossier was received", column="ngay_ket_thuc_xu_ly"),
+                "Processing does not end before the dossier was received", column="ngay_ket_thuc_xu_ly",
+                explain=_after_receipt("ngay_ket_thuc_xu_ly", "a time not before the reception",
+                                       "thời điểm không trước lúc tiếp nhận")),
         derived("public_service.due_after_receipt", _due_after_receipt,
                 "Ngày hẹn trả không trước ngày tiếp nhận", "The due date is not before reception",
-                column="ngay_hen_tra"),
+                column="ngay_hen_tra",
+                explain=_after_receipt("ngay_hen_tra", "a date not before the reception",
+                                       "ngày không trước ngày tiếp nhận")),
         derived("public_service.belongs_to_period", _belongs_to_period,
                 "Hồ sơ được tiếp nhận hoặc kết thúc trong kỳ báo cáo",
-                "Each dossier was received or finished in the delivery's month", column="ngay_tiep_nhan"),
+                "Each dossier was received or finished in the delivery's month", column="ngay_tiep_nhan",
+                explain=_explain_belongs_to_period),
         dates_not_after("public_service.received_not_future", "ngay_tiep_nhan", "period_end",
                         "Ngày tiếp nhận không sau kỳ báo cáo", "No reception date after the month"),
         *[dates_not_after(f"public_service.{col}_not_future", col, "today",
@@ -157,22 +245,12 @@ def checks() -> list[Check]:
         derived("public_service.received_adds_up", _received_adds_up,
                 "Số hồ sơ tiếp nhận = trực tuyến + trực tiếp + bưu chính (khớp với danh sách hồ sơ)",
                 "Received = online + in person + by post (matches the dossier list)",
-                frame="observations", column="denominator"),
+                frame="observations", column="denominator", explain=_explain_received_adds_up),
         derived("public_service.resolved_adds_up", _resolved_adds_up,
                 "Số hồ sơ đã giải quyết = trước hạn + đúng hạn + quá hạn (khớp với danh sách hồ sơ)",
                 "Resolved = early + on time + late (matches the dossier list)",
-                frame="observations", column="denominator"),
+                frame="observations", column="denominator", explain=_explain_resolved_adds_up),
         # Summary sheet rows (skipped for dossier lists, which have no such columns).
-        derived("public_service.summary_received_adds_up",
-                _sum_rule("nhan_tong", ["nhan_truc_tuyen", "nhan_truc_tiep_bcci", "nhan_ky_truoc"]),
-                "Tổng tiếp nhận = trực tuyến + trực tiếp/bưu chính + kỳ trước chuyển sang",
-                "Received = online + in person/by post + carried over", column="nhan_tong"),
-        derived("public_service.summary_resolved_adds_up",
-                _sum_rule("da_gq_tong", ["da_gq_truoc_han", "da_gq_dung_han", "da_gq_qua_han"]),
-                "Đã giải quyết = trước hạn + đúng hạn + quá hạn", "Resolved = early + on time + late",
-                column="da_gq_tong"),
-        derived("public_service.summary_pending_adds_up",
-                _sum_rule("dang_gq_tong", ["dang_gq_trong_han", "dang_gq_qua_han"]),
-                "Đang giải quyết = trong hạn + quá hạn", "Pending = within deadline + overdue",
-                column="dang_gq_tong"),
+        *[derived(f"public_service.summary_{name}_adds_up", _sum_rule(total, parts), vi, en, column=total,
+                  explain=_explain_sum(total, parts)) for name, total, parts, vi, en in SUMMARY_SUMS],
     ]

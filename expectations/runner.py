@@ -31,14 +31,18 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from expectations.checks import Check, DeliveryContext
+from expectations import messages
+from expectations.checks import Check, DeliveryContext, Finding, figures
 from expectations.errors import ValidationFailed
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # GX announces its temporary docs folder at INFO on every new context; operators do not need it.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-MAX_SAMPLE_ROWS = 20
+#: Failing rows reported per rule (every one up to this cap; the rest are counted in ``not_shown``).
+MAX_SAMPLE_ROWS = messages.MAX_ROWS_PER_RULE
+#: Failing rules' first cells named in the one-line `ValidationReport.summary`.
+SUMMARY_CELLS = 3
 _LINEAGE = ["source_file", "sheet", "row_number"]
 _RECORD_KEYS = ["member_code", "ma_ho_so", "ma_truong", "ma_tram", "ma_chi_tieu", "item_code", "label",
                 "ten_truong", "chi_tieu"]
@@ -46,11 +50,15 @@ _RECORD_KEYS = ["member_code", "ma_ho_so", "ma_truong", "ma_tram", "ma_chi_tieu"
 
 @dataclass
 class FailedCheck:
-    """One rule that did not hold, with up to 20 offending rows and where they came from.
+    """One rule that did not hold, with every offending row up to `MAX_SAMPLE_ROWS` and where it is.
 
-    ``samples`` are dicts with ``frame, source_file, sheet, row_number, column_name, raw_text, found`` and
-    the row's key (indicator/member, dossier id, school code …); table-level rules have none but say
-    what was ``found`` and ``expected``.
+    ``samples`` are dicts, one per cell at fault (a row may break a rule in several cells), with
+    ``frame, source_file, sheet, row_number, column`` (canonical), ``column_name`` (the header as typed in
+    the file), ``letter`` (when known), ``raw_text`` (the value as typed), ``found`` (the value read),
+    ``expected`` / ``expected_vi``, ``message_vi`` / ``message_en`` (the two lines people read) and the
+    row's key (indicator/member, dossier id, school code …). ``not_shown`` counts the failing rows beyond
+    the cap. Table-level rules have no samples (except the reader's warnings) but say what was ``found``
+    and ``expected`` (``found_vi`` / ``expected_vi`` in Vietnamese).
     """
 
     rule_id: str
@@ -64,6 +72,9 @@ class FailedCheck:
     samples: list[dict] = field(default_factory=list)
     found: str = ""
     expected: str = ""
+    found_vi: str = ""
+    expected_vi: str = ""
+    not_shown: int = 0
 
 
 @dataclass
@@ -101,10 +112,15 @@ class ValidationReport:
         return [f for f in self.failed if f.severity == "warning"]
 
     def summary(self) -> str:
-        """One paragraph naming each failed rule and its first offending row (file, sheet, row, column)."""
+        """One line (English) naming each failed rule and its first cells at fault (file, sheet, row,
+        column, value as typed, what was expected); `lines` gives every cell, in both languages."""
         if not self.failed:
             return f"{self.suite_name}: all {self.evaluated_count} checks passed"
         return f"{self.suite_name}: " + "; ".join(describe_failure(f) for f in self.failed)
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(Vietnamese, English) line pairs: each failed rule, then every cell at fault (capped per rule)."""
+        return messages.report_lines(self.to_dict())
 
     def to_dict(self) -> dict:
         """A JSON-ready summary, stored in the warehouse's validation_results."""
@@ -117,16 +133,17 @@ class ValidationReport:
 
 
 def describe_failure(f: FailedCheck) -> str:
-    """`[error] rule-id (description): N row(s) failed (first at file …, sheet …, row …, column …, found …)`."""
+    """`[error] rule-id (description): N row(s) failed: file …, sheet '…', row …, column '…' (G): found '…',
+    expected …; …` on one line (the first `SUMMARY_CELLS` cells, then how many more)."""
     where = ""
     if f.samples:
-        s = f.samples[0]
-        where = (f" (first at file {s.get('source_file')}, sheet {s.get('sheet')!r}, row {s.get('row_number')}, "
-                 f"column {s.get('column_name')!r}, found {s.get('raw_text')!r})")
+        shown = [messages.cell_lines(s)[1] for s in f.samples[:SUMMARY_CELLS]]
+        rest = len(f.samples) - len(shown) + f.not_shown
+        where = ": " + "; ".join(shown) + (f"; and {rest} more" if rest else "")
     elif f.found or f.expected:
         where = f" (found {f.found}; expected {f.expected})"
     n = "" if f.unexpected_count is None else f"{f.unexpected_count} row(s) "
-    return f"[{f.severity}] {f.rule_id} ({f.description_vi or f.expectation}): {n}failed{where}"
+    return f"[{f.severity}] {f.rule_id} ({f.description_en or f.description_vi or f.expectation}): {n}failed{where}"
 
 
 _context = None
@@ -175,27 +192,124 @@ def _plain(v):
     return v
 
 
-def _sample(ctx: DeliveryContext, check: Check, frame: str, row: pd.Series) -> dict:
-    out = {"frame": frame, **{c: _plain(row.get(c)) for c in _LINEAGE}}
+# Observation fields whose text is the lineage cell's (the cell the figure was read from).
+_CELL_FIELDS = ("value", "text_value", "numerator")
+
+
+@dataclass
+class _Columns:
+    """How the file names the records' columns: canonical name -> (header as typed, letter or None)."""
+
+    by_name: dict
+    letter_of_header: dict
+
+    @classmethod
+    def of(cls, records: pd.DataFrame) -> _Columns:
+        attrs = records.attrs or {}
+        by_name = {name: (label, None) for name, label in (attrs.get("column_labels") or {}).items()}
+        letters = {}
+        for used in attrs.get("columns_used") or []:
+            if not isinstance(used, dict) or not used.get("name"):
+                continue
+            header = used.get("header") or by_name.get(used["name"], (used["name"], None))[0]
+            by_name[used["name"]] = (header, used.get("letter"))
+            if used.get("letter"):
+                letters.setdefault(header, used.get("letter"))
+        return cls(by_name, letters)
+
+    def header(self, name: str) -> tuple[str, str | None]:
+        return self.by_name.get(name, (name, None))
+
+
+def _sample(ctx: DeliveryContext, check: Check, frame: str, row: pd.Series, finding: Finding | None = None,
+            columns: _Columns | None = None) -> dict:
+    """One cell at fault as a plain dict: where it is, the value as typed, what was expected, the two lines."""
+    columns = columns or _Columns.of(ctx.records)
+    finding = finding or Finding(check.column, *_expected(check))
+    column = finding.column or check.column
+    out = {"frame": frame, **{c: _plain(row.get(c)) for c in _LINEAGE}, "column": column}
     if frame == "observations":
-        out.update(indicator_code=_plain(row.get("indicator_code")), member_code=_plain(row.get("member_code")),
-                   column_name=_plain(row.get("column_name")), raw_text=_plain(row.get("raw_text")))
-        if check.column:
-            out["found"] = _plain(row.get(check.column))
-    else:
-        labels = ctx.records.attrs.get("column_labels") or {}
-        raw_cells = row.get("raw_cells")
-        column = check.column
-        out["column_name"] = labels.get(column, column) if column else None
+        out.update(indicator_code=_plain(row.get("indicator_code")), member_code=_plain(row.get("member_code")))
         found = _plain(row.get(column)) if column else None
-        raw = raw_cells.get(column) if isinstance(raw_cells, dict) and column else None
-        out["raw_text"] = raw if raw not in (None, "") else (None if found is None else str(found))
-        out["found"] = found
+        if column is None or column in _CELL_FIELDS:
+            header = _plain(row.get("column_name"))
+            raw = _plain(row.get("raw_text"))
+            if raw is None and column is not None:
+                raw = messages.display(row.get(column))
+        else:  # a field the connector derived (a code, a count): named by its field, shown as read
+            header, raw = column, messages.display(row.get(column))
+        out.update(column_name=header, letter=columns.letter_of_header.get(header) if header else None,
+                   raw_text=raw if finding.found is None else finding.found, found=found)
+    else:
+        header, letter = columns.header(column) if column else (None, None)
+        value = row.get(column) if column else None
+        raw_cells = row.get("raw_cells")
+        if finding.found is not None:
+            raw = finding.found
+        elif isinstance(raw_cells, dict) and column in raw_cells:
+            raw = raw_cells[column]
+            raw = None if raw is None else str(raw)
+        else:
+            raw = messages.display(value)
+        out.update(column_name=header, letter=letter, raw_text=raw, found=_plain(value) if column else None)
         for key in _RECORD_KEYS:
             if key in row.index and _plain(row.get(key)) is not None:
                 out["key"] = f"{key}={_plain(row.get(key))}"
                 break
+    if finding.header is not None:
+        out["column_name"] = finding.header or None
+        out["letter"] = columns.letter_of_header.get(finding.header) if finding.header else None
+    out["expected"], out["expected_vi"] = finding.expected_en, finding.expected_vi
+    out["message_vi"], out["message_en"] = messages.cell_lines({k: v for k, v in out.items()
+                                                                 if not k.startswith("message_")})
     return out
+
+
+def _quoted(values) -> tuple[str, str]:
+    texts = [f"'{v}'" if isinstance(v, str) else messages.display(v) or "" for v in values]
+    if len(texts) <= 1:
+        return "".join(texts), "".join(texts)
+    return ", ".join(texts[:-1]) + " hoặc " + texts[-1], ", ".join(texts[:-1]) + " or " + texts[-1]
+
+
+def _expected(check: Check) -> tuple[str, str]:
+    """(English, Vietnamese) of what a rule expects of a cell, when it has no `explain` of its own."""
+    kwargs = check.kwargs
+    if check.expectation == "ExpectColumnValuesToNotBeNull":
+        return "a value", "có giá trị"
+    if check.expectation == "ExpectColumnValuesToBeInSet" and check.kind == "gx":
+        vi, en = _quoted(kwargs.get("value_set") or [])
+        return en, vi
+    if check.expectation == "ExpectColumnValuesToBeBetween":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        d = messages.decimals_of([v for v in (low, high) if v is not None])
+        if low is not None and high is not None:
+            (lv, le), (hv, he) = messages.numbers(low, d), messages.numbers(high, d)
+            return f"a number from {le} to {he}", f"một số từ {lv} đến {hv}"
+        if low is not None:
+            lv, le = messages.numbers(low, d)
+            return (("a number not below 0", "một số không âm") if low == 0
+                    else (f"a number of at least {le}", f"một số không nhỏ hơn {lv}"))
+        if high is not None:
+            hv, he = messages.numbers(high, d)
+            return f"a number of at most {he}", f"một số không lớn hơn {hv}"
+    en, vi = check.description_en, check.description_vi
+    return (f"the rule to hold ({en[:1].lower() + en[1:]})" if en else "the rule to hold",
+            f"đúng quy tắc ({vi[:1].lower() + vi[1:]})" if vi else "đúng quy tắc")
+
+
+def _findings(ctx: DeliveryContext, check: Check, positions: list[int]) -> list[list[Finding]]:
+    """The cells at fault of each reported failing row: the rule's own `explain` when it has one (a
+    message must never break a validation: a rule whose explanation fails says what it checks instead)."""
+    generic = [[Finding(check.column, *_expected(check))]] * len(positions)
+    if check.explain is None or not positions:
+        return generic
+    try:
+        found = check.explain(ctx, np.asarray(positions, dtype=int))
+    except Exception:  # noqa: BLE001 - the verdict stands; only its wording falls back
+        logging.getLogger(__name__).warning("%s: could not explain the failing rows", check.rule_id, exc_info=True)
+        return generic
+    return [cells or generic[0] for cells in found] if len(found) == len(positions) else generic
 
 
 def validate_delivery(*, source_code: str, unit_code: str, period: str, observations: pd.DataFrame,
@@ -241,7 +355,9 @@ def validate(df: pd.DataFrame, checks: list[Check], suite_name: str) -> Validati
 
 
 def _history(history: pd.DataFrame | None, period: str) -> pd.DataFrame:
-    cols = ["indicator_code", "member_code", "period", "value", "numerator"]
+    # the figure, and which delivery it came from (the figure in force: indicators.earlier_month_revised)
+    cols = ["indicator_code", "member_code", "period", "value", "numerator", "denominator", "text_value",
+            "load_id", "load_period", "source_file", "column_name", "raw_text"]
     if history is None or history.empty:
         return pd.DataFrame(columns=cols)
     frame = history.reindex(columns=cols)
@@ -257,9 +373,12 @@ def _table_failures(ctx: DeliveryContext, checks: list[Check]) -> tuple[list[Fai
             continue
         verdict = check.table(ctx)
         if not verdict.ok:
+            samples = list(verdict.samples or ())
+            shown = samples[:MAX_SAMPLE_ROWS]
             failed.append(FailedCheck(check.rule_id, "table", {}, check.severity, check.description_vi,
-                                      check.description_en, check.frame, None, [], verdict.found,
-                                      verdict.expected))
+                                      check.description_en, check.frame, len(samples) if samples else None,
+                                      shown, verdict.found, verdict.expected, verdict.found_vi or verdict.found,
+                                      verdict.expected_vi or verdict.expected, len(samples) - len(shown)))
             if check.rule_id.endswith("columns_present"):
                 blocked_frames.add(check.frame)
     return failed, blocked_frames
@@ -352,15 +471,17 @@ def _rule_values(ctx: DeliveryContext, checks: list[Check], blocked_frames: set[
                 column = frame[check.kwargs["column"]]
                 expectation = check.expectation
                 kwargs = {k: v for k, v in check.kwargs.items() if k != "column"}
-                if expectation == "ExpectColumnValuesToBeBetween" and not pd.api.types.is_numeric_dtype(column):
-                    # Mixed columns (an empty cell is None) compare as numbers; the connector owns the types.
-                    column = pd.to_numeric(column, errors="coerce")
-                values = column.to_numpy(dtype=object)[scope]
+                if expectation == "ExpectColumnValuesToBeBetween":
+                    # The numbers the connector read (floats); a cell it kept as text is not re-parsed here.
+                    values = figures(column)[scope]
+                else:
+                    values = column.to_numpy(dtype=object)[scope]
         except KeyError:  # a column the rule needs is missing; the schema rule says so
             skipped.append(check.rule_id)
             continue
+        values = values if values.dtype == float else np.asarray(values, dtype=object)
         planned.append(_RuleValues(i, check, expectation, kwargs, np.flatnonzero(scope) + offsets[check.frame],
-                                   np.asarray(values, dtype=object)))
+                                   values))
     return planned, skipped
 
 
@@ -421,11 +542,11 @@ def _index_list(result, length: int) -> np.ndarray:
 
 
 def _long_column(parts: list[_RuleValues], expectation: str) -> pd.Series:
+    if expectation == "ExpectColumnValuesToBeBetween":  # numbers only (figures), never text parsed here
+        values = np.concatenate([figures(p.values) for p in parts]) if parts else np.array([], dtype=float)
+        return pd.Series(values, dtype=float)
     values = np.concatenate([p.values for p in parts]) if parts else np.array([], dtype=object)
-    column = pd.Series(values, dtype=object)
-    if expectation == "ExpectColumnValuesToBeBetween":
-        column = pd.to_numeric(column, errors="coerce")
-    return column
+    return pd.Series(values, dtype=object)
 
 
 def _batch(columns: dict[str, pd.Series]) -> pd.DataFrame:
@@ -540,13 +661,20 @@ def _gx_validate_each(parts: list[_RuleValues], numbers: list[int]) -> dict[int,
 
 def _failed_rule(ctx: DeliveryContext, check: Check, rows: list[int], count: int | None,
                  found: str) -> FailedCheck:
-    """A failed row-level rule with up to 20 sample rows (`rows` are positions in the delivery's stack)."""
-    frames = {"observations": ctx.observations, "records": ctx.records}
+    """A failed row-level rule with every failing row up to `MAX_SAMPLE_ROWS` (`rows` are positions in
+    the delivery's stack), each as its cell(s) at fault; only these rows are explained."""
+    frame = ctx.observations if check.frame == "observations" else ctx.records
     offset = _offsets(ctx)[check.frame]
-    samples = [_sample(ctx, check, check.frame, frames[check.frame].iloc[row - offset])
-               for row in rows[:MAX_SAMPLE_ROWS]]
+    positions = [row - offset for row in rows[:MAX_SAMPLE_ROWS]]
+    columns = _Columns.of(ctx.records)
+    samples = []
+    for position, cells in zip(positions, _findings(ctx, check, positions), strict=True):
+        row = frame.iloc[position]
+        samples += [_sample(ctx, check, check.frame, row, cell, columns) for cell in cells]
+    total = count if count is not None else len(rows)
     return FailedCheck(check.rule_id, check.expectation, _json_kwargs(check), check.severity,
-                       check.description_vi, check.description_en, check.frame, count, samples, found)
+                       check.description_vi, check.description_en, check.frame, count, samples, found,
+                       not_shown=max(total - len(positions), 0))
 
 
 def _report(ctx: DeliveryContext, checks: list[Check], failed: list[FailedCheck], skipped: list[str],

@@ -1,7 +1,9 @@
 """Expectations of the tax office's budget-revenue workbook (`Thu NSNN`): records and observations.
 
-Cross-field rules: the total row equals section I, section I equals the sum of items 1–9 (within the
-rounding of one decimal of a million VND per item), and no item's month figure exceeds its year to date.
+Cross-field rules: the total row and section I each equal the sum of items 1–9 (within the rounding of
+one decimal of a million VND per item; without items, the total equals section I), and no item's month
+figure exceeds its year to date. A failing total names its cell, the items' sum and the gap, in the
+sheet's unit.
 History: year to date never decreases within a year; no 100× jumps.
 """
 
@@ -13,14 +15,24 @@ import pandas as pd
 from expectations.checks import (
     Check,
     DeliveryContext,
+    Finding,
     between,
     columns_present,
     derived,
+    figures,
     no_unknown_columns,
     not_null,
     unique,
 )
-from expectations.common import no_spikes, numbers_table, parents_off, ytd_never_decreases
+from expectations.common import (
+    no_spikes,
+    numbers_table,
+    parents_off,
+    sum_findings,
+    unit_factor,
+    ytd_never_decreases,
+)
+from expectations.messages import decimals_of, numbers
 
 INDICATORS = ["REV_MONTH", "REV_YTD", "REV_PRIOR_YTD", "REV_ESTIMATE_STATE", "REV_ESTIMATE_COUNCIL"]
 REQUIRED = ["stt", "member_code", "level", "parent_code", "label", "th_thang_vnd", "luy_ke_vnd",
@@ -32,29 +44,74 @@ MONEY = ["du_toan_phap_lenh_vnd", "du_toan_hdnd_vnd", "th_thang_vnd", "luy_ke_vn
 ROUNDING_VND = 50_000.0
 
 
+def _sum_columns(rec: pd.DataFrame) -> list[str]:
+    return [c for c in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd") if c in rec.columns]
+
+
+def _totals_and_parts(rec: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(total rows, their parts) masks: TỔNG and section I each against the sum of items 1–9 (the rows
+    whose parent is I), so a total that disagrees is the one named, not the other total that still
+    agrees with the items; without items, TỔNG against section I."""
+    codes = rec["member_code"].astype(str).to_numpy()
+    items = (rec["parent_code"].astype(str) == "I").to_numpy()
+    if items.any():
+        return [(codes == "TONG", items), (codes == "I", items)]
+    return [(codes == "TONG", codes == "I")]
+
+
+def _tolerance(parts: np.ndarray) -> float:
+    return ROUNDING_VND * parts.sum() + 1.0
+
+
 def _parent_equals_children(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    codes = rec["member_code"].astype(str).to_numpy()
     holds = np.ones(len(rec), dtype=bool)
-    columns = [c for c in ("th_thang_vnd", "luy_ke_vnd", "cung_ky_vnd", "du_toan_hdnd_vnd") if c in rec.columns]
+    columns = _sum_columns(rec)
     values = None
-    # TỔNG sums section I; section I sums the rows whose parent is I. Each parent's children are the
-    # same whichever row carries the parent's code, so each total is summed once.
-    for parent, children in (("TONG", codes == "I"), ("I", (rec["parent_code"].astype(str) == "I").to_numpy())):
-        parents = codes == parent
+    for parents, children in _totals_and_parts(rec):
         if not parents.any() or not children.any() or not columns:
             continue
         values = numbers_table(rec, columns) if values is None else values
         # A parent cell left empty is not compared.
-        holds[parents_off(values, parents, children, ROUNDING_VND * children.sum() + 1.0)] = False
+        holds[parents_off(values, parents, children, _tolerance(children))] = False
     return pd.Series(holds, index=rec.index)
+
+
+def _explain_parent_equals_children(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    """Each failing total's cells that disagree with the items: the sum and the gap, in the file's unit."""
+    rec = ctx.records
+    columns = _sum_columns(rec)
+    values = numbers_table(rec, columns)
+    factor = unit_factor(ctx)
+    out = []
+    for position in positions.tolist():
+        cells: list[Finding] = []
+        for parents, children in _totals_and_parts(rec):
+            if parents[position] and children.any():
+                sums = np.nansum(values[children], axis=0)
+                cells = sum_findings(values[position], sums, columns, _tolerance(children), factor,
+                                     decimals=1 if factor > 1 else None)
+                break
+        out.append(cells)
+    return out
 
 
 def _month_within_ytd(ctx: DeliveryContext) -> pd.Series:
     rec = ctx.records
-    month = pd.to_numeric(rec["th_thang_vnd"], errors="coerce")
-    ytd = pd.to_numeric(rec["luy_ke_vnd"], errors="coerce")
-    return ~(month > ytd + ROUNDING_VND)
+    with np.errstate(invalid="ignore"):
+        breaks = figures(rec["th_thang_vnd"]) > figures(rec["luy_ke_vnd"]) + ROUNDING_VND
+    return pd.Series(~breaks, index=rec.index)
+
+
+def _explain_month_within_ytd(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    ytd = figures(ctx.records["luy_ke_vnd"].iloc[positions]) / unit_factor(ctx)
+    d = max(1, decimals_of(ytd))
+    out = []
+    for value in ytd.tolist():
+        vi, en = numbers(value, d)
+        out.append([Finding("th_thang_vnd", f"at most the year to date, {en}",
+                            f"không vượt lũy kế từ đầu năm, {vi}")])
+    return out
 
 
 def checks() -> list[Check]:
@@ -72,10 +129,10 @@ def checks() -> list[Check]:
         derived("tax.parent_equals_children", _parent_equals_children,
                 "Dòng tổng bằng tổng các dòng chi tiết (TỔNG = I = mục 1–9, sai số làm tròn)",
                 "Parent rows equal the sum of their children (TOTAL = I = items 1–9, within rounding)",
-                column="th_thang_vnd"),
+                column="th_thang_vnd", explain=_explain_parent_equals_children),
         derived("tax.month_within_ytd", _month_within_ytd,
                 "Thực hiện tháng không vượt lũy kế từ đầu năm", "The month's figure does not exceed the "
-                "year to date", column="th_thang_vnd"),
+                "year to date", column="th_thang_vnd", explain=_explain_month_within_ytd),
         ytd_never_decreases(["REV_YTD"]),
         no_spikes(["REV_MONTH", "REV_YTD"]),
     ]

@@ -203,7 +203,8 @@ def test_bad_redelivery_is_alerted_once_and_its_fix_once(env, samples_dir, tmp_p
     rcpts, email = mail.messages[0]
     assert sorted(rcpts) == ["pho.chu.tich@test.example", "van.phong@test.example"]
     assert "Phường Chu Văn An" in email["Subject"] and "tax 2025-10" in email["Subject"]
-    assert "dòng/row 10" in email.get_content()
+    body = email.get_content()  # the total's cell, a Vietnamese line then an English line
+    assert "trang 'Thu NSNN', dòng 10, cột " in body and "sheet 'Thu NSNN', row 10, column 'Thực hiện tháng'" in body
 
     # The stored validation result names the rule and the rows.
     engine = sa.create_engine(url)

@@ -6,11 +6,15 @@ import pandas as pd
 from expectations.common import numbers_table, parents_off
 
 
-def test_numbers_table_reads_figures_and_leaves_the_rest_empty():
-    frame = pd.DataFrame({"a": [1, "2.5", None], "b": ["x", 3.0, ""]})
-    got = numbers_table(frame, ["a", "b"])
-    assert got.shape == (3, 2)
-    assert got[0, 0] == 1 and got[1, 0] == 2.5 and got[1, 1] == 3.0
+def test_numbers_table_takes_the_connectors_figures_and_never_parses_text():
+    # Numbers read once: the connector parses cell text (Vietnamese rules, the sheet's unit); a rule
+    # takes its numbers and leaves any text empty, so "2.5" or "3.765,6" can never be read a second way.
+    frame = pd.DataFrame({"a": [1, "2.5", None], "b": ["x", 3.0, ""], "c": ["3.765,6", 3765.6, True]})
+    got = numbers_table(frame, ["a", "b", "c"])
+    assert got.shape == (3, 3)
+    assert got[0, 0] == 1 and got[1, 1] == 3.0 and got[1, 2] == 3765.6
+    assert np.isnan(got[1, 0]) and np.isnan(got[0, 2])              # text: not parsed
+    assert np.isnan(got[2, 2])                                        # a flag is not a figure
     assert np.isnan(got[2, 0]) and np.isnan(got[0, 1]) and np.isnan(got[2, 1])
 
 
