@@ -1,6 +1,6 @@
 """The baseline: the plain script a competent analyst would write to get the same numbers.
 
-It reuses the project's PURE parsing rules (``connectors.SOURCES[src].read`` / ``.to_observations``, the
+It reuses the project's PURE parsing rules (``connectors.SOURCES[src].read`` / ``.delivery_observations``, the
 dossier API client) and the pure ``warehouse.attainment.evaluate_targets`` (re-deriving them would compare
 two different parsers), and nothing else of the product: no Prefect, no Great Expectations, no load
 bookkeeping (loads, validation results, alerts, lineage tables beyond the observations themselves), no file
@@ -141,7 +141,7 @@ class Baseline:
             path = _delivery_file(self.inbox, unit, source, period)
             if path is not None:
                 spec = SOURCES[source]
-                observations = spec.to_observations(spec.read(path), unit, period)
+                observations = spec.delivery_observations(spec.read(path), unit, period)
             elif source == "public_service" and self.client is not None:
                 records, _ = self.client.fetch_month(unit, period)
                 observations = SOURCES[source].to_observations(records, unit, period)

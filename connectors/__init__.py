@@ -30,11 +30,25 @@ class SourceSpec:
     to_observations: Callable[[pd.DataFrame, str, str], pd.DataFrame]
     file_pattern: str  # the delivered file's name, `{period}` = YYYY-MM
     description: str = ""
+    # (records, unit, period) -> the figures of OTHER periods the delivery carries (a cumulative
+    # workbook's earlier months, its previous-year column); None when the source carries none
+    carried: Callable[[pd.DataFrame, str, str], pd.DataFrame] | None = None
 
     @property
     def observations(self) -> Callable[[pd.DataFrame, str, str], pd.DataFrame]:
         """Alias of `to_observations`."""
         return self.to_observations
+
+    def delivery_observations(self, records: pd.DataFrame, unit_code: str, period: str) -> pd.DataFrame:
+        """Every figure of the delivery: the month's (`to_observations`) first, then the ones it carries
+        for other periods (`carried`). What the flows validate and load."""
+        own = self.to_observations(records, unit_code, period)
+        if self.carried is None:
+            return own
+        extra = self.carried(records, unit_code, period)
+        if extra.empty:
+            return own
+        return pd.concat([own, extra], ignore_index=True) if not own.empty else extra.reset_index(drop=True)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -50,7 +64,8 @@ SOURCES: dict[str, SourceSpec] = {
                             "Danh sách trường, công nhận chuẩn quốc gia"),
     "indicators": SourceSpec("indicators", "file", indicators.read_indicators_workbook,
                              indicators.observations_from_indicators, "chi-tieu-khac-{period}.xlsx",
-                             "Biểu theo dõi các chỉ tiêu kinh tế - xã hội khác"),
+                             "Biểu theo dõi các chỉ tiêu kinh tế - xã hội khác",
+                             carried=indicators.carried_observations_from_indicators),
 }
 
 __all__ = ["OBSERVATION_COLUMNS", "SOURCES", "SourceSpec", "errors"]

@@ -2,8 +2,9 @@
 
 Owner: Văn phòng HĐND và UBND phường Chu Văn An; no secrets. Layout and the meaning of each indicator
 row in `layouts/indicators.yaml`. The sheet is wide: one row per indicator (`Mã chỉ tiêu`), one column
-per month (`Thực hiện / Tháng 1` … `Tháng 12`); the delivery for month M fills months 1…M and only month
-M is taken. Units are per row (`Đơn vị tính`): money rows are converted to VND by their own unit. Rate
+per month (`Thực hiện / Tháng 1` … `Tháng 12`); the delivery for month M fills months 1…M: month M gives
+`observations_from_indicators`, months 1…M−1 and the `Năm trước` column (the growth baseline) give
+`carried_observations_from_indicators` (docs/contracts.md, "Observations"). Units are per row (`Đơn vị tính`): money rows are converted to VND by their own unit. Rate
 rows hold the percentage; their `_TS` / `_MS` sub-rows hold numerator and denominator. `ANTT` holds the
 ward police's assessment text (`Giữ vững` / `Không giữ vững`), its narrative in `Ghi chú`.
 """
@@ -57,8 +58,28 @@ def read_indicators_workbook(path: str | Path, period: str | None = None) -> pd.
     if year is None and table.period:
         year = int(table.period[:4])
     records.attrs["year"] = year
+    _check_rows(records, table, path.name)
     _read_numbers(records, path.name)
     return records
+
+
+def _check_rows(records: pd.DataFrame, table, file: str) -> None:
+    """A complete workbook holds every indicator row the layout gives a meaning, with a rate's numerator
+    and denominator rows and a sum's parts (issue 16): a row deleted is refused, never read as no data."""
+    meanings = load_layout(SOURCE).extra.get("indicators") or {}
+    wanted = []
+    for code, meaning in meanings.items():
+        wanted += [code, *(meaning.get(k) for k in ("numerator", "denominator") if meaning.get(k)),
+                   *(meaning.get("sum_of") or [])]
+    present = set(records["ma_chi_tieu"])
+    missing = [c for c in dict.fromkeys(wanted) if c not in present]
+    if missing:
+        raise BadInputError(file=file, source=SOURCE, sheet=table.sheet, row=table.header_row,
+                            column=table.column_labels.get("ma_chi_tieu", "Mã chỉ tiêu"),
+                            letter=(records.attrs.get("column_letters") or {}).get("ma_chi_tieu"),
+                            found=f"no row for {', '.join(missing)}",
+                            expected="a row for every indicator of the workbook (layouts/indicators.yaml)",
+                            expected_vi="đủ các dòng chỉ tiêu của biểu (thiếu " + ", ".join(missing) + ")")
 
 
 _NUMBER_COLUMNS = ["nam_truoc", "ke_hoach_nam"] + [f"thang_{m}" for m in range(1, 13)]

@@ -12,13 +12,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from expectations import messages
 from expectations.checks import (
     Check,
     DeliveryContext,
+    Finding,
     TableVerdict,
     between,
     columns_present,
     derived,
+    figures,
     in_set,
     no_unknown_columns,
     not_null,
@@ -36,8 +39,10 @@ RATE_INDICATORS = ["DOSSIER_ONLINE", "DOSSIER_ON_TIME", "DOSSIER_FEE_ONLINE", "H
 SPIKE_FACTOR = 100.0
 
 
-def observation_checks(indicators: list[str], unit_code: str, period: str) -> list[Check]:
-    """Shape, keys and ranges of the observations frame of any source."""
+def observation_checks(indicators: list[str], unit_code: str, period: str,
+                       carried_periods: list[str] | None = None) -> list[Check]:
+    """Shape, keys and ranges of the observations frame of any source. `carried_periods`: the other
+    months a delivery of the source may carry figures for (a cumulative workbook's earlier months)."""
     o = "observations"
     return [
         columns_present("obs.columns_present", o, OBSERVATION_COLUMNS,
@@ -52,8 +57,8 @@ def observation_checks(indicators: list[str], unit_code: str, period: str) -> li
                "Mã chỉ tiêu thuộc danh mục của nguồn", "Indicator code belongs to the source", frame=o),
         in_set("obs.unit_matches", "unit_code", [unit_code], "Đúng đơn vị hành chính của lần giao nộp",
                "Unit code is the delivery's unit", frame=o),
-        in_set("obs.period_matches", "period", [period], "Đúng kỳ báo cáo của lần giao nộp",
-               "Period is the delivery's period", frame=o),
+        in_set("obs.period_matches", "period", [period, *(carried_periods or [])],
+               "Đúng kỳ báo cáo của lần giao nộp", "Period is the delivery's period", frame=o),
         unique("obs.key_unique", ["indicator_code", "unit_code", "period", "member_code"],
                "Không trùng chỉ tiêu × đơn vị × kỳ × thành phần",
                "No duplicate indicator × unit × period × member", frame=o),
@@ -64,7 +69,7 @@ def observation_checks(indicators: list[str], unit_code: str, period: str) -> li
         derived("obs.numerator_within_denominator", _numerator_within_denominator,
                 "Tử số không vượt mẫu số (vd. trực tuyến ≤ tổng số, đã sơ tuyển ≤ kế hoạch)",
                 "Numerator does not exceed denominator (e.g. online ≤ total, screened ≤ planned)",
-                frame=o, column="numerator"),
+                frame=o, column="numerator", explain=_explain_numerator_within_denominator),
         between("obs.rate_0_100", "value", 0, 100, "Tỷ lệ phần trăm trong khoảng 0–100",
                 "Rates lie between 0 and 100", frame=o,
                 condition=f"indicator_code in {[i for i in RATE_INDICATORS if i in indicators]!r}"),
@@ -81,6 +86,15 @@ def period_checks() -> list[Check]:
     ]
 
 
+def read_checks() -> list[Check]:
+    """What the connector noticed while reading (a column it did not use …): warnings, one per finding."""
+    return [
+        table_rule("read.warnings", _reader_warnings,
+                   "Tệp đọc được nhưng có điểm cần lưu ý (vd. cột không dùng)",
+                   "The file was read, with notes (e.g. a column not used)", severity="warning"),
+    ]
+
+
 def ytd_never_decreases(indicators: list[str], field: str = "value", severity: str = "error") -> Check:
     """A year-to-date figure is at least last month's (same year), member by member."""
 
@@ -89,7 +103,7 @@ def ytd_never_decreases(indicators: list[str], field: str = "value", severity: s
         prev = _previous_month(ctx.period)
         if prev[:4] != ctx.period[:4] or ctx.history.empty:
             return pd.Series(True, index=obs.index)
-        rows, keys = _rows_and_keys(obs, indicators)
+        rows, keys = _rows_and_keys(obs, indicators, ctx.period)
         old = _history_lookup(ctx.history, prev, field, keys)
         new = _numbers(obs[field].to_numpy()[rows])
         # Figures are written with one decimal in their file unit; the tolerance absorbs float noise,
@@ -99,10 +113,25 @@ def ytd_never_decreases(indicators: list[str], field: str = "value", severity: s
                       & (new < old - np.maximum(np.abs(old) * 1e-9, 1e-6)))
         return _holds(obs.index, rows, breaks)
 
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        obs = ctx.observations.iloc[positions]
+        keys = list(zip(obs["indicator_code"].tolist(), map(_member, obs["member_code"].tolist()), strict=True))
+        old = _history_lookup(ctx.history, _previous_month(ctx.period), field, keys)
+        # Money is shown in the file's unit (what the officer typed), counts as they are.
+        factor = unit_factor(ctx) if field == "value" else 1.0
+        old = old / factor
+        d = max(messages.decimals_of(old), 1 if factor != 1.0 else 0)
+        out = []
+        for value in old.tolist():
+            vi, en = messages.numbers(value, d)
+            out.append([Finding(field, f"at least last month's year to date, {en}",
+                                f"không nhỏ hơn lũy kế tháng trước, {vi}")])
+        return out
+
     return derived("history.ytd_never_decreases", fn,
                    "Số lũy kế từ đầu năm không được giảm so với tháng trước",
                    "The year-to-date figure never decreases from last month", frame="observations",
-                   column=field, severity=severity)
+                   column=field, severity=severity, explain=explain)
 
 
 def no_spikes(indicators: list[str], severity: str = "warning") -> Check:
@@ -112,7 +141,7 @@ def no_spikes(indicators: list[str], severity: str = "warning") -> Check:
         obs = ctx.observations
         if ctx.history.empty:
             return pd.Series(True, index=obs.index)
-        rows, keys = _rows_and_keys(obs, indicators)
+        rows, keys = _rows_and_keys(obs, indicators, ctx.period)
         new = _numbers(obs["value"].to_numpy()[rows])
         breaks = np.zeros(len(rows), dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -124,10 +153,35 @@ def no_spikes(indicators: list[str], severity: str = "warning") -> Check:
                 breaks |= usable & ((ratio >= SPIKE_FACTOR) | (ratio <= 1 / SPIKE_FACTOR))
         return _holds(obs.index, rows, breaks)
 
+    def explain(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+        obs = ctx.observations.iloc[positions]
+        keys = list(zip(obs["indicator_code"].tolist(), map(_member, obs["member_code"].tolist()), strict=True))
+        new = figures(obs["value"])
+        refs = [(_shift(ctx.period, -12), "the same month last year", "cùng tháng năm trước"),
+                (_shift(ctx.period, -1), "last month", "tháng trước"),
+                (_shift(ctx.period, 1), "next month", "tháng sau")]
+        lookups = [_history_lookup(ctx.history, ref, "value", keys) for ref, *_ in refs]
+        out = []
+        for k in range(len(positions)):
+            finding = Finding("value", "a figure within 100× of its neighbouring months",
+                              "số liệu không chênh quá 100 lần so với các tháng liền kề")
+            for (ref, en, vi), old in zip(refs, lookups, strict=True):
+                if not (np.isfinite(old[k]) and np.isfinite(new[k]) and old[k] != 0 and new[k] != 0):
+                    continue
+                ratio = abs(new[k] / old[k])
+                if ratio >= SPIKE_FACTOR or ratio <= 1 / SPIKE_FACTOR:
+                    times_vi, times_en = messages.numbers(ratio, 0 if ratio >= 1 else 4)
+                    finding = Finding("value", f"a figure within 100× of {en} ({ref}); it is {times_en}× that",
+                                      f"số liệu không chênh quá 100 lần so với {vi} ({ref}); "
+                                      f"hiện gấp {times_vi} lần")
+                    break
+            out.append([finding])
+        return out
+
     return derived("history.no_spikes", fn,
                    "Số liệu không gấp 100 lần hoặc bằng 1/100 cùng kỳ năm trước hay tháng liền kề",
                    "A figure is not 100× or 1/100× its same month last year or its neighbouring months",
-                   frame="observations", column="value", severity=severity)
+                   frame="observations", column="value", severity=severity, explain=explain)
 
 
 # helpers -----------------------------------------------------------------------------------------
@@ -140,20 +194,64 @@ def _not_empty(ctx: DeliveryContext) -> TableVerdict:
 
 def _numerator_within_denominator(ctx: DeliveryContext) -> pd.Series:
     obs = ctx.observations
-    num = pd.to_numeric(obs["numerator"], errors="coerce")
-    den = pd.to_numeric(obs["denominator"], errors="coerce")
-    return ~(num > den + 1e-9)
+    with np.errstate(invalid="ignore"):
+        breaks = figures(obs["numerator"]) > figures(obs["denominator"]) + 1e-9
+    return pd.Series(~breaks, index=obs.index)
+
+
+def _explain_numerator_within_denominator(ctx: DeliveryContext, positions: np.ndarray) -> list[list[Finding]]:
+    den = figures(ctx.observations["denominator"].iloc[positions])
+    d = messages.decimals_of(den)
+    out = []
+    for value in den.tolist():
+        vi, en = messages.numbers(value, d)
+        out.append([Finding("numerator", f"at most the denominator, {en}", f"không vượt mẫu số, {vi}")])
+    return out
 
 
 def _title_matches(ctx: DeliveryContext) -> TableVerdict:
     if ctx.declared_period is None:
         return TableVerdict(True, found="no period in the file", expected=ctx.period)
-    return TableVerdict(ctx.declared_period == ctx.period, found=ctx.declared_period, expected=ctx.period)
+    return TableVerdict(ctx.declared_period == ctx.period, found=ctx.declared_period, expected=ctx.period,
+                        found_vi=ctx.declared_period, expected_vi=f"{ctx.period} (kỳ giao nộp)")
 
 
 def _period_not_future(ctx: DeliveryContext) -> TableVerdict:
     this_month = f"{ctx.today.year:04d}-{ctx.today.month:02d}"
-    return TableVerdict(ctx.period <= this_month, found=ctx.period, expected=f"a month up to {this_month}")
+    return TableVerdict(ctx.period <= this_month, found=ctx.period, expected=f"a month up to {this_month}",
+                        found_vi=ctx.period, expected_vi=f"một tháng không sau {this_month}")
+
+
+def _reader_warnings(ctx: DeliveryContext) -> TableVerdict:
+    """The connector's warnings (``records.attrs["reader_warnings"]``, plain dicts of its problems), one
+    sample each, pointing at the cell or column as the reader saw it."""
+    warnings = [w for w in (ctx.records.attrs or {}).get("reader_warnings") or [] if isinstance(w, dict)]
+    if not warnings:
+        return TableVerdict(True, found="no notes", expected="no notes")
+    samples = []
+    for w in warnings:
+        sample = {"frame": "records", "source_file": w.get("file"), "sheet": w.get("sheet"),
+                  "row_number": w.get("row"), "column": None, "column_name": w.get("column"),
+                  "letter": w.get("letter"), "raw_text": w.get("found"), "found": w.get("found"),
+                  "expected": w.get("expected") or "", "expected_vi": w.get("expected_vi") or w.get("expected") or ""}
+        fallback_vi, fallback_en = messages.cell_lines(sample)
+        sample["message_vi"] = w.get("message_vi") or fallback_vi
+        sample["message_en"] = w.get("message_en") or fallback_en
+        samples.append(sample)
+    n = len(samples)
+    return TableVerdict(False, found=f"{n} note(s) from reading the file", expected="no notes",
+                        found_vi=f"{n} điểm cần lưu ý khi đọc tệp", expected_vi="không có điểm cần lưu ý",
+                        samples=tuple(samples))
+
+
+def unit_factor(ctx: DeliveryContext) -> float:
+    """What the connector multiplied the sheet's money by (its unit line), to show figures as typed."""
+    factor = (ctx.records.attrs or {}).get("unit_factor")
+    try:
+        factor = float(factor)
+    except (TypeError, ValueError):
+        return 1.0
+    return factor if math.isfinite(factor) and factor > 0 else 1.0
 
 
 def _member(value) -> str:
@@ -170,9 +268,15 @@ def _previous_month(period: str) -> str:
     return _shift(period, -1)
 
 
-def _rows_and_keys(obs: pd.DataFrame, indicators: list[str]) -> tuple[np.ndarray, list[tuple]]:
-    """Positions of the observations of `indicators`, and their (indicator, member) history keys."""
-    rows = np.flatnonzero(obs["indicator_code"].isin(indicators).to_numpy())
+def _rows_and_keys(obs: pd.DataFrame, indicators: list[str],
+                   period: str | None = None) -> tuple[np.ndarray, list[tuple]]:
+    """Positions of the observations of `indicators` (of `period` only, when given: the figures a
+    delivery carries for other months are not compared with this month's neighbours), and their
+    (indicator, member) history keys."""
+    mask = obs["indicator_code"].isin(indicators).to_numpy()
+    if period is not None:
+        mask = mask & (obs["period"] == period).to_numpy()
+    rows = np.flatnonzero(mask)
     codes = obs["indicator_code"].to_numpy()[rows]
     members = obs["member_code"].to_numpy()[rows]
     return rows, list(zip(codes.tolist(), map(_member, members.tolist()), strict=True))
@@ -193,15 +297,16 @@ def _history_lookup(history: pd.DataFrame, period: str, field: str, keys: list[t
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
-    """Figures as floats; NaN for an empty cell or anything that is not a number."""
-    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    """Figures as floats; NaN for an empty cell or anything that is not a number (text is not parsed)."""
+    return figures(values)
 
 
 def numbers_table(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """`frame`'s `columns` as one float matrix (rows × columns), NaN where a cell is empty or not a
-    number: one conversion for the lot instead of one per column."""
-    cells = frame[columns].to_numpy(dtype=object).ravel()
-    return _numbers(cells).reshape(len(frame), len(columns))
+    """`frame`'s `columns` as one float matrix (rows × columns), NaN where a cell is empty or holds no
+    number: the numbers the connector read, never text parsed again."""
+    if not columns:
+        return np.zeros((len(frame), 0))
+    return np.column_stack([figures(frame[c]) for c in columns])
 
 
 def parents_off(values: np.ndarray, parents: np.ndarray, children: np.ndarray, tolerance: float) -> np.ndarray:
@@ -213,6 +318,26 @@ def parents_off(values: np.ndarray, parents: np.ndarray, children: np.ndarray, t
         far = np.abs(values[parents] - total) > tolerance  # NaN compares False
     out = np.zeros(len(values), dtype=bool)
     out[np.flatnonzero(parents)[far.any(axis=1)]] = True
+    return out
+
+
+def sum_findings(values: np.ndarray, totals: np.ndarray, columns: list[str], tolerance: float,
+                 factor: float = 1.0, decimals: int | None = None,
+                 parts_vi: str = "tổng các dòng chi tiết") -> list[Finding]:
+    """The cells of one total row that are off from the sum of its parts: for each column where the total
+    (``values``, one row) is further than `tolerance` from ``totals`` (the parts' sum), a `Finding` naming
+    the sum and the gap in the file's unit (figures divided by `factor`, what the connector multiplied)."""
+    out = []
+    for k, column in enumerate(columns):
+        total, parts = values[k], totals[k]
+        if not (np.isfinite(total) and abs(total - parts) > tolerance):
+            continue
+        shown_total, shown_parts = total / factor, parts / factor
+        d = decimals if decimals is not None else messages.decimals_of([shown_total, shown_parts])
+        sum_vi, sum_en = messages.numbers(shown_parts, d)
+        gap_vi, gap_en = messages.numbers(shown_total - shown_parts, d)
+        out.append(Finding(column, f"the sum of its parts {sum_en} (difference {gap_en})",
+                           f"bằng {parts_vi} {sum_vi} (chênh {gap_vi})"))
     return out
 
 

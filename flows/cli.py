@@ -1,8 +1,9 @@
 """`thidua`: the command line over the flows. This contract is relied on by others; keep it stable.
 
-    thidua run --period YYYY-MM [--unit CODE]
+    thidua run --period YYYY-MM [--unit CODE] [--confirm-drop]
     thidua backfill --from YYYY-MM --to YYYY-MM [--unit CODE]
     thidua ingest --source {tax,public_service,health,education,indicators} --period YYYY-MM --file PATH
+                  [--confirm-drop]
     thidua attainment --period YYYY-MM [--unit CODE] --format {table,json,csv}
     thidua db upgrade
     thidua demo
@@ -66,8 +67,17 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, PeriodError, ConnectorError, ExpectationsError, WarehouseError, FileNotFoundError)
 
 
+def echo_pairs(pairs, *, err: bool = False, indent: str = "    ") -> None:
+    """Print (Vietnamese, English) line pairs: ``- <Vietnamese>`` then the English line under it."""
+    for vi, en in pairs:
+        typer.echo(f"{indent}- {vi}", err=err)
+        if en != vi:
+            typer.echo(f"{indent}  {en}", err=err)
+
+
 def friendly(fn):
-    """Turn the project's typed errors into one sentence on stderr and a non-zero exit."""
+    """Turn the project's typed errors into one sentence on stderr and a non-zero exit; a refused file
+    lists every problem it has, each as a Vietnamese line and an English line."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -76,7 +86,15 @@ def friendly(fn):
         except typer.Exit:
             raise
         except _user_errors() as exc:
-            typer.echo(f"error: {exc}", err=True)
+            problems = getattr(exc, "problems", None) or []
+            if len(problems) > 1 and callable(getattr(exc, "lines", None)):
+                typer.echo(f"error: {len(problems)} lỗi / problems:", err=True)
+                echo_pairs(exc.lines(), err=True, indent="  ")
+            elif problems and callable(getattr(exc, "message_vi", None)):
+                typer.echo(f"error: {exc.message_vi()}", err=True)
+                typer.echo(f"       {exc}", err=True)
+            else:
+                typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except Exception as exc:  # a database that cannot be reached is an operator's problem, not a bug
             from sqlalchemy.exc import OperationalError
@@ -117,14 +135,18 @@ def print_close_summary(result: dict) -> bool:
 @app.command()
 @friendly
 def run(period: str = typer.Option(None, help="Month to close, YYYY-MM (default: last month)."),
-        unit: str = typer.Option(None, help="GSO unit code (default: THIDUA_UNIT or 10549).")):
+        unit: str = typer.Option(None, help="GSO unit code (default: THIDUA_UNIT or 10549)."),
+        confirm_drop: bool = typer.Option(False, "--confirm-drop",
+                                          help="Load a dossier pull held as suspicious because it would take the "
+                                               "month's dossiers to none or down by more than "
+                                               "THIDUA_DOSSIER_DROP_SHARE.")):
     """Run the monthly-close flow for one month."""
     from flows.monthly_close import close_month
     from flows.presentation import attainment_table
 
     if period:
         check_period(period)
-    result = close_month(period=period, unit_code=unit)
+    result = close_month(period=period, unit_code=unit, confirm_drop=confirm_drop)
     ok = print_close_summary(result)
     if result["attainment"] is not None:
         typer.echo(attainment_table(result["attainment"]))
@@ -154,18 +176,42 @@ def backfill(start: str = typer.Option(..., "--from", help="First month, YYYY-MM
 def ingest(source: Source = typer.Option(..., help="Source of the delivery."),
            period: str = typer.Option(..., help="Month the delivery describes, YYYY-MM."),
            file: Path = typer.Option(..., help="The delivered file (public_service: a CSV or JSON export)."),
-           unit: str = typer.Option(None, help="GSO unit code.")):
+           unit: str = typer.Option(None, help="GSO unit code."),
+           confirm_drop: bool = typer.Option(False, "--confirm-drop",
+                                             help="public_service: load a dossier export held as suspicious because "
+                                                  "it would take the month's dossiers to none or down by more than "
+                                                  "THIDUA_DOSSIER_DROP_SHARE.")):
     """Validate and load one delivery, then re-judge that month."""
     from flows.monthly_close import ingest_file
 
     check_delivery_args(period, file)
-    result = ingest_file(source.value, period, str(file.resolve()), unit)
+    result = ingest_file(source.value, period, str(file.resolve()), unit, confirm_drop=confirm_drop)
     outcome = result["sources"][source.value]
     if outcome.status in ("failed", "quarantined"):
         typer.echo(f"error: {source.value} {period} {outcome.status}: {outcome.message}", err=True)
+        if outcome.status == "quarantined":
+            _explain_quarantine(source.value, period, file, unit, outcome)
         raise typer.Exit(EXIT_USER_ERROR)
     typer.echo(f"{source.value} {period}: {outcome.status} ({outcome.rows} observations, "
                f"load {outcome.load_id})")
+
+
+def _explain_quarantine(source: str, period: str, file: Path, unit: str | None, outcome) -> None:
+    """Every problem of a quarantined delivery, as Vietnamese/English line pairs: the validation report's
+    path (it lists every failing cell), or, for a file that does not fit its layout (no report), each
+    problem of the refusal (the file is read again: a copy stays where the user gave it)."""
+    if outcome.report_path is not None:
+        typer.echo(f"  Báo cáo kiểm tra / Validation report: {outcome.report_path}", err=True)
+        return
+    from flows import tasks
+    from flows.settings import get_settings
+
+    try:
+        again = tasks.read_delivery_file.fn(source, file.resolve(), unit or get_settings().unit_code, period)
+    except Exception:  # noqa: BLE001 - the refusal has been told in one line already
+        return
+    if isinstance(again, tasks.Rejection) and again.problems:
+        echo_pairs(again.lines(), err=True, indent="  ")
 
 
 @app.command()

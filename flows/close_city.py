@@ -62,7 +62,8 @@ from prefect.runtime import flow_run
 import expectations
 from connectors.errors import RetriableSourceError
 from expectations.batch import BatchDelivery, validate_batch
-from flows import tasks
+from expectations.suites import carried_periods
+from flows import holds, tasks
 from flows.fan_out import run_deployment_wait
 from flows.locks import close_lock
 from flows.monthly_close import SourceOutcome, _nothing_new, _reject_unreadable, alert_failed_run, previous_period
@@ -147,13 +148,17 @@ def lock_key(unit_codes: list[str]) -> str:
     return "units-" + hashlib.sha256(",".join(codes).encode()).hexdigest()[:16]
 
 
-def _history_periods(period: str) -> list[str]:
-    """The months the history rules compare a delivery with: −12, −1 and +1 months."""
+def _history_periods(period: str, source_code: str | None = None) -> list[str]:
+    """The months the history rules compare a delivery with: −12, −1 and +1 months, and the other months
+    a delivery of the source carries figures for (the indicators workbook: months 1..M−1 and last
+    December), whose figures in force a carried figure is compared with."""
     year, month = int(period[:4]), int(period[5:7])
     out = []
     for shift in (-12, -1, 1):
         n = year * 12 + month - 1 + shift
         out.append(f"{n // 12:04d}-{n % 12 + 1:02d}")
+    if source_code is not None:
+        out += [p for p in carried_periods(source_code, period) if p not in out]
     return out
 
 
@@ -174,7 +179,8 @@ def _fetch_one(settings: Settings, unit_code: str, period: str):
     try:
         got = tasks.fetch_dossiers.fn(settings.public_service_url, settings.public_service_token, unit_code,
                                       period, timeout_s=settings.http_timeout_s,
-                                      backoff_s=settings.http_backoff_s)
+                                      backoff_s=settings.http_backoff_s,
+                                      max_answer_mb=settings.http_max_answer_mb)
     except RetriableSourceError as exc:
         return ApiFailure(f"source unreachable after retries: {exc}",
                           f"Không kết nối được nguồn {source} kỳ {period} sau nhiều lần thử: {exc}",
@@ -280,7 +286,7 @@ def _not_read(settings: Settings, source_code: str, unit: str, period: str, item
                                          summary_en=item.summary_en)
         return SourceOutcome(source_code, "failed", message=item.message, alert=alert)
     if item.is_bad_input and item.path is not None:
-        return _reject_unreadable(settings, source_code, unit, period, item.path, item.message, True)
+        return _reject_unreadable(settings, source_code, unit, period, item.path, item.message, True, item.problems)
     return SourceOutcome(source_code, "failed", message=item.message)
 
 
@@ -327,7 +333,7 @@ def ingest_city_source(settings: Settings, source_code: str, period: str, read: 
 def _ingest_fresh(settings: Settings, engine, source_code: str, period: str, fresh: list[tasks.Delivery],
                   current: dict, today: date) -> dict[str, SourceOutcome]:
     units = [d.unit_code for d in fresh]
-    history = wh_attainment.read_observations(engine, units, [], periods=_history_periods(period))
+    history = wh_attainment.read_observations(engine, units, [], periods=_history_periods(period, source_code))
     history = history[history["source_code"] == source_code]
     by_unit = dict(iter(history.groupby("unit_code", sort=False)))
     reports = validate_batch(source_code, period, [
@@ -337,13 +343,22 @@ def _ingest_fresh(settings: Settings, engine, source_code: str, period: str, fre
     names = wh_alerts.unit_names(engine, units)
     source_name = wh_alerts.names(engine, units[0], source_code)[1]
     good = [d for d in fresh if reports[d.unit_code].success]
+    # a ward's month that would lose its dossiers is held as suspicious, as in monthly-close (flows/holds.py)
+    holding = (holds.held_in_batch(engine, good, period, settings.dossier_drop_share)
+               if source_code == holds.SOURCE else {})
+    good = [d for d in good if d.unit_code not in holding]
     loaded = _load_batch(engine, good, reports)
     outcomes: dict[str, SourceOutcome] = {}
     for d in fresh:
         report, unit = reports[d.unit_code], d.unit_code
         validation = report.to_dict()
         result = loaded.get(unit)
-        if result is None:
+        if unit in holding:
+            held = holds.hold_delivery(settings, d, holding[unit], validation, move=True, inline=True)
+            outcomes[unit] = SourceOutcome(source_code, "quarantined", load_id=held["load_id"],
+                                           message=held["message"], report_path=held["report_path"],
+                                           alert=held["alert"])
+        elif result is None:
             path = _write_report(settings, d, validation, "quarantined", names[unit], source_name)
             outcomes[unit] = _quarantine(settings, d, report, current.get(unit), path)
         elif isinstance(result, wh_load.LoadError):

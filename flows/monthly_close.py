@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import expectations
 from connectors.errors import RetriableSourceError
-from flows import tasks
+from flows import holds, tasks
 from flows.artifacts import publish_close_artifacts
 from flows.locks import close_lock
 from flows.settings import Settings, get_settings
@@ -54,7 +54,8 @@ def previous_period(now: datetime | None = None) -> str:
 
 
 def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period: str,
-                    path: Path | None = None, today: date | None = None) -> SourceOutcome:
+                    path: Path | None = None, today: date | None = None,
+                    confirm_drop: bool = False) -> SourceOutcome:
     """Read, validate and load one source's delivery; a bad delivery is quarantined, never loaded.
 
     An inbox file moves to ``processed/`` once loaded and to ``quarantine/`` when rejected; a file given
@@ -64,6 +65,9 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
     Args:
         path: an explicit file (``thidua ingest``); otherwise the inbox, or the API for public_service.
         today: the local date for date rules and lateness (default: today in Asia/Ho_Chi_Minh).
+        confirm_drop: load a public_service delivery that would take its month's dossiers to none or down by
+            more than THIDUA_DOSSIER_DROP_SHARE (otherwise held as suspicious: quarantined and alerted; see
+            flows/holds.py).
     """
     today = today or tasks.local_today()
     from_inbox = path is None
@@ -71,7 +75,8 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
         path = tasks.find_delivery_file(settings.inbox_dir, unit_code, source_code, period)
         if isinstance(path, tasks.Rejection):
             if path.is_bad_input and path.path is not None:  # a refused name: quarantined and alerted too
-                return _reject_unreadable(settings, source_code, unit_code, period, path.path, path.message, True)
+                return _reject_unreadable(settings, source_code, unit_code, period, path.path, path.message, True,
+                                          path.problems)
             return SourceOutcome(source_code, "failed", message=path.message)
     current = tasks.read_current_load(settings.warehouse_url, source_code, unit_code, period)
     try:
@@ -82,7 +87,8 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
                 return SourceOutcome(source_code, "failed", message="THIDUA_PUBLIC_SERVICE_TOKEN is not set")
             delivery = tasks.fetch_dossiers(settings.public_service_url, settings.public_service_token,
                                             unit_code, period, timeout_s=settings.http_timeout_s,
-                                            backoff_s=settings.http_backoff_s)
+                                            backoff_s=settings.http_backoff_s,
+                                            max_answer_mb=settings.http_max_answer_mb)
         else:
             return _nothing_new(source_code, current)
     except RetriableSourceError as exc:  # still failing after the task's retries
@@ -101,7 +107,8 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
                     settings, kind="source_unreachable", source_code=source_code, unit_code=unit_code,
                     period=period, summary_vi=summary_vi, summary_en=summary_en)
             return SourceOutcome(source_code, "failed", message=delivery.message, alert=alert)
-        return _reject_unreadable(settings, source_code, unit_code, period, path, delivery.message, from_inbox)
+        return _reject_unreadable(settings, source_code, unit_code, period, path, delivery.message, from_inbox,
+                                  delivery.problems)
     if current and current["status"] == "loaded" and current["fingerprint"] == delivery.fingerprint:
         # The delivery in force, delivered again: nothing to check or write.
         if from_inbox and path is not None:
@@ -134,6 +141,12 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
                         f"nothing loaded{kept_en}."))
         return SourceOutcome(source_code, "quarantined", load_id=load_id, message=message,
                              report_path=report_path, alert=alert)
+    drop = (holds.check_dossier_drop(settings.warehouse_url, delivery, settings.dossier_drop_share)
+            if source_code == holds.SOURCE else None)
+    if drop is not None and not confirm_drop:  # a month that would lose its dossiers waits for a person
+        held = holds.hold_delivery(settings, delivery, drop, validation, move=from_inbox)
+        return SourceOutcome(source_code, "quarantined", load_id=held["load_id"], message=held["message"],
+                             report_path=held["report_path"], alert=held["alert"])
     result = tasks.load_observations(settings.warehouse_url, delivery, report)
     report_path = tasks.write_validation_report(settings.warehouse_url, settings.reports_dir, delivery,
                                                 validation, result.status)
@@ -142,6 +155,9 @@ def ingest_delivery(settings: Settings, source_code: str, unit_code: str, period
     resolved = tasks.resolve_alerts(settings, source_code=source_code, unit_code=unit_code, period=period,
                                     load_id=result.load_id)
     message = f"{len(report.warnings)} warning(s): see {report_path}" if report.warnings else ""
+    if drop is not None:
+        message = (f"drop confirmed ({holds.CONFIRM_FLAG}): {drop.before} -> {drop.after} {drop.basis}"
+                   + (f"; {message}" if message else ""))
     return SourceOutcome(source_code, result.status, result.rows_loaded, result.load_id, message=message,
                          report_path=report_path, alert=resolved)
 
@@ -160,17 +176,12 @@ def _nothing_new(source_code: str, current: dict | None) -> SourceOutcome:
 
 
 def _reject_unreadable(settings: Settings, source_code: str, unit_code: str, period: str, path: Path,
-                       message: str, from_inbox: bool) -> SourceOutcome:
-    """A file that does not fit its layout: quarantined like a failed validation, and alerted once."""
+                       message: str, from_inbox: bool, problems: tuple = ()) -> SourceOutcome:
+    """A file that does not fit its layout: quarantined like a failed validation, and alerted once, with
+    every problem the connector found (each pointing at its cell) in the stored result and the alert."""
     fingerprint = tasks.sha256_file(path)
-    validation = {"suite_name": f"{source_code}:{unit_code}:{period}", "success": False, "source_code": source_code,
-                  "unit_code": unit_code, "period": period, "evaluated_count": 1, "failed_count": 1,
-                  "error_count": 1, "warning_count": 0,
-                  "failed": [{"rule_id": "file.fits_layout", "expectation": "layout", "kwargs": {},
-                              "severity": "error", "description_vi": "Tệp đúng mẫu biểu của nguồn",
-                              "description_en": "The file fits the source's layout", "frame": "records",
-                              "unexpected_count": None, "samples": [], "found": message,
-                              "expected": "the layout of connectors/layouts"}]}
+    validation = tasks.rejection_validation(source_code, unit_code, period,
+                                            tasks.Rejection(message, True, path, problems=tuple(problems)))
     load_id = tasks.quarantine_delivery(
         settings.warehouse_url, settings.quarantine_dir, source_code=source_code, unit_code=unit_code,
         period=period, path=path, fingerprint=fingerprint, file_name=path.name, rows_read=0,
@@ -224,12 +235,13 @@ def _alert_late_sources(settings: Settings, unit: str, period: str, outcomes: di
 
 
 @flow(name="monthly-close", on_failure=[alert_failed_run])
-def close_month(period: str | None = None, unit_code: str | None = None) -> dict:
+def close_month(period: str | None = None, unit_code: str | None = None, confirm_drop: bool = False) -> dict:
     """Close one month for one unit: every source's delivery, then the attainment of every target.
 
     Args:
         period: ``YYYY-MM``; default the month that just ended (Asia/Ho_Chi_Minh).
         unit_code: GSO unit code; default the settings' unit.
+        confirm_drop: load a dossier pull held as a suspicious drop (see `ingest_delivery`).
 
     Returns:
         ``{"period", "unit_code", "sources": {code: SourceOutcome}, "attainment": DataFrame | None}``;
@@ -242,7 +254,7 @@ def close_month(period: str | None = None, unit_code: str | None = None) -> dict
     with close_lock(unit):
         plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
         today = tasks.local_today()
-        outcomes = {code: ingest_delivery(settings, code, unit, period, today=today)
+        outcomes = {code: ingest_delivery(settings, code, unit, period, today=today, confirm_drop=confirm_drop)
                     for code in tasks.ALL_SOURCES}
         _alert_late_sources(settings, unit, period, outcomes, today)
         attainment = None
@@ -257,12 +269,15 @@ def close_month(period: str | None = None, unit_code: str | None = None) -> dict
 
 
 @flow(name="ingest-delivery", on_failure=[alert_failed_run])
-def ingest_file(source_code: str, period: str, path: str, unit_code: str | None = None) -> dict:
-    """Validate and load one delivered file, then re-judge that month's targets."""
+def ingest_file(source_code: str, period: str, path: str, unit_code: str | None = None,
+                confirm_drop: bool = False) -> dict:
+    """Validate and load one delivered file, then re-judge that month's targets.
+
+    ``confirm_drop`` loads a dossier export held as a suspicious drop (see `ingest_delivery`)."""
     settings = get_settings()
     unit = unit_code or settings.unit_code
     plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
-    outcome = ingest_delivery(settings, source_code, unit, period, Path(path))
+    outcome = ingest_delivery(settings, source_code, unit, period, Path(path), confirm_drop=confirm_drop)
     attainment = None
     if int(period[:4]) == plan["year"]:
         attainment = tasks.evaluate_attainment(settings.warehouse_url, plan["plan_id"], plan["year"],

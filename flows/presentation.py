@@ -12,7 +12,15 @@ import unicodedata
 import pandas as pd
 
 # One vocabulary for every place people read results: the reports package owns it.
-from reports.vn import OUTLOOK_VI, STATUS_VI, format_number, missing, neutralise_formula, outlook_label  # noqa: F401
+from reports.vn import (  # noqa: F401
+    OUTLOOK_VI,
+    STATUS_VI,
+    format_number,
+    missing,
+    neutralise_formula,
+    no_data_reason,
+    outlook_label,
+)
 
 # Vietnamese words for a source's state in a close (SourceOutcome.status), where people read.
 SOURCE_STATUS_VI = {"loaded": "đã nạp", "replaced": "nạp thay thế", "unchanged": "không đổi", "missing": "chưa có",
@@ -79,7 +87,16 @@ def attainment_table(attainment: pd.DataFrame, name_width: int = 48) -> str:
     line = "-+-".join("-" * w for w in widths)
     out = [" | ".join(_pad(h, w) for h, w in zip(header, widths, strict=False)), line]
     out += [" | ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=False)) for r in rows]
+    reasons = [(rec["target_code"], no_data_reason(rec) or _text(rec.get("detail")))
+               for rec in attainment.sort_values("target_code").to_dict("records") if rec.get("status") == "no_data"]
+    if reasons:
+        # why a target has no judgement (the missing months, the missing source …), one line each
+        out += ["", "Chưa có số liệu (lý do):"] + [f"  {code}: {reason}" for code, reason in reasons]
     return "\n".join(out)
+
+
+def _text(value) -> str:
+    return "" if _missing(value) else str(value)
 
 
 def outlook_cell(rec: dict, decimals: int = 2) -> str:

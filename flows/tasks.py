@@ -55,12 +55,19 @@ class Delivery:
     declared_period: str | None = None
 
 
+#: Problems of a refused file listed in its messages (the connector's own cap); the rest are counted.
+MAX_LISTED_PROBLEMS = 50
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A delivery that cannot be used, for a reason a person must fix (bad file, wrong token…).
 
-    Tasks return it instead of raising, so the run's log shows one sentence, not a traceback, and the
+    Tasks return it instead of raising, so the run's log shows one line, not a traceback, and the
     flow decides: a bad file (`is_bad_input`) is quarantined, anything else marks the source failed.
+    ``message`` is one line (English); a refused file also carries every problem the connector found
+    (``problems``: plain dicts with ``file, sheet, row, column, letter, found, expected, expected_vi,
+    message_vi, message_en``), which `lines` renders as Vietnamese/English line pairs.
     """
 
     message: str
@@ -68,11 +75,68 @@ class Rejection:
     path: Path | None = None
     # the source answered, but not as its contract says (an API page lacking a field): not a refusal
     is_malformed: bool = False
+    problems: tuple = ()
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(Vietnamese, English) line pairs: every problem (up to 50, then how many more), else the message."""
+        if not self.problems:
+            return [(self.message, self.message)]
+        listed = self.problems[:MAX_LISTED_PROBLEMS]
+        pairs = [(p.get("message_vi") or p.get("message_en") or "", p.get("message_en") or "") for p in listed]
+        if len(self.problems) > len(listed):
+            rest = len(self.problems) - len(listed)
+            pairs.append((f"… và {rest} lỗi khác", f"… and {rest} more problems"))
+        return pairs
+
+
+def _problems(exc: FatalSourceError) -> tuple[dict, ...]:
+    """A refusal's problems as plain dicts (`connectors.errors.Problem.to_dict`), every one of them."""
+    out = []
+    for problem in getattr(exc, "problems", None) or []:
+        try:
+            out.append(problem.to_dict() if hasattr(problem, "to_dict") else dict(problem))
+        except (TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def _one_line(exc: FatalSourceError, problems: tuple[dict, ...]) -> str:
+    """The refusal in one line (logs, the loads table, `thidua run`): its problems joined by '; '."""
+    if len(problems) <= 1:
+        return " ".join(str(exc).split("\n")).strip()
+    listed = [p.get("message_en") or "" for p in problems[:MAX_LISTED_PROBLEMS]]
+    rest = len(problems) - len(listed)
+    return (f"{len(problems)} problems: " + "; ".join(listed) + (f"; and {rest} more" if rest else ""))
 
 
 def _reject(exc: FatalSourceError, path: Path | None = None) -> Rejection:
-    return Rejection(str(exc), isinstance(exc, BadInputError), path,
-                     is_malformed=isinstance(exc, SchemaDriftError) and not isinstance(exc, BadInputError))
+    problems = _problems(exc) if isinstance(exc, BadInputError) else ()
+    return Rejection(_one_line(exc, problems), isinstance(exc, BadInputError), path,
+                     is_malformed=isinstance(exc, SchemaDriftError) and not isinstance(exc, BadInputError),
+                     problems=problems)
+
+
+def rejection_validation(source_code: str, unit_code: str, period: str, rejection: Rejection) -> dict:
+    """The validation result of a file that does not fit its layout (stored with the quarantined load,
+    shown in the alert): one failed rule, ``file.fits_layout``, with every problem as a sample that
+    points at its cell (Vietnamese and English lines)."""
+    samples = []
+    for p in rejection.problems[:MAX_LISTED_PROBLEMS]:
+        found = p.get("found")
+        samples.append({"frame": "file", "source_file": p.get("file"), "sheet": p.get("sheet"),
+                        "row_number": p.get("row"), "column_name": p.get("column"), "letter": p.get("letter"),
+                        "raw_text": None if found is None else str(found), "expected": p.get("expected"),
+                        "expected_vi": p.get("expected_vi") or p.get("expected"),
+                        "message_vi": p.get("message_vi"), "message_en": p.get("message_en")})
+    not_shown = max(len(rejection.problems) - len(samples), 0)
+    failure = {"rule_id": "file.fits_layout", "expectation": "layout", "kwargs": {}, "severity": "error",
+               "description_vi": "Tệp đúng mẫu biểu của nguồn", "description_en": "The file fits the source's layout",
+               "frame": "records", "unexpected_count": len(rejection.problems) or None, "samples": samples,
+               "found": "" if samples else rejection.message,
+               "expected": "" if samples else "the layout of connectors/layouts", "not_shown": not_shown}
+    return {"suite_name": f"{source_code}:{unit_code}:{period}", "success": False, "source_code": source_code,
+            "unit_code": unit_code, "period": period, "evaluated_count": 1, "failed_count": 1,
+            "error_count": 1, "warning_count": 0, "failed": [failure]}
 
 
 def api_rejection_summary(source_code: str, period: str, rejection: Rejection) -> tuple[str, str]:
@@ -166,8 +230,10 @@ def read_delivery_file(source_code: str, path: Path, unit_code: str, period: str
     spec = connectors.SOURCES[source_code]
     try:
         check_file_size(path, max_bytes)
-        records = spec.read(path)
-        observations = spec.to_observations(records, unit_code, period)
+        # a dossier export is scoped to the unit and month: others' dossiers are left out and reported
+        scope = {"unit_code": unit_code} if source_code == "public_service" else {}
+        records = spec.read(path, period=period, **scope)
+        observations = spec.delivery_observations(records, unit_code, period)  # the figures it carries too
     except FatalSourceError as exc:
         return _reject(exc, path)
     return Delivery(source_code, unit_code, period, path.name, sha256_file(path), len(records),
@@ -182,7 +248,7 @@ def _declared_period(records: pd.DataFrame) -> str | None:
 @task(name="fetch_dossiers", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30],
       retry_condition_fn=_retry_only_retriable, timeout_seconds=600)
 def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str, *, timeout_s: float = 30.0,
-                   backoff_s: float = 1.0) -> Delivery | Rejection:
+                   backoff_s: float = 1.0, max_answer_mb: float = 64.0) -> Delivery | Rejection:
     """Pull the month's dossiers from the one-stop API (received or finished in the month).
 
     Retriable errors (429, 5xx, timeouts, a connection cut mid-answer) raise, so Prefect retries this
@@ -191,11 +257,13 @@ def fetch_dossiers(base_url: str, token: str, unit_code: str, period: str, *, ti
     Args:
         timeout_s: seconds each HTTP call may take (connect, and each read); settings THIDUA_HTTP_TIMEOUT_S.
         backoff_s: the client's first pause before retrying a call; settings THIDUA_HTTP_BACKOFF_S.
+        max_answer_mb: the largest answer (one page) read, in MiB once decompressed; a larger one is refused
+            (settings THIDUA_HTTP_MAX_ANSWER_MB).
     """
     from connectors.public_service import PublicServiceClient
 
     client = PublicServiceClient(base_url, token, timeout=(min(5.0, timeout_s), timeout_s),
-                                 backoff_seconds=backoff_s)
+                                 backoff_seconds=backoff_s, max_answer_bytes=int(max_answer_mb * 1024 * 1024))
     try:
         records, fingerprint = client.fetch_month(unit_code, period)
         observations = connectors.SOURCES["public_service"].to_observations(records, unit_code, period)
@@ -341,12 +409,18 @@ def quarantine_delivery(warehouse_url: str, quarantine_dir: Path, *, source_code
         engine.dispose()
 
 
+_ALERT_FIELDS = ("rule_id", "severity", "description_vi", "description_en", "unexpected_count", "samples",
+                 "not_shown", "found", "expected", "found_vi", "expected_vi")
+
+
 def _failures_for_message(validation: dict | None) -> list[dict]:
+    """The failed rules an alert shows: the blocking ones first, then the warnings (a column the reader
+    did not use …), each with every failing cell the report lists."""
     if not validation:
         return []
-    return [{k: f.get(k) for k in ("rule_id", "severity", "description_vi", "description_en", "unexpected_count",
-                                    "samples", "found", "expected")}
-            for f in validation.get("failed") or [] if f.get("severity") == "error"]
+    failed = validation.get("failed") or []
+    ordered = [f for f in failed if f.get("severity") == "error"] + [f for f in failed if f.get("severity") != "error"]
+    return [{k: f.get(k) for k in _ALERT_FIELDS} for f in ordered]
 
 
 @task(name="raise_alert", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)

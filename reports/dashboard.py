@@ -24,6 +24,7 @@ from reports.vn import (
     format_date,
     format_number,
     missing,
+    no_data_reason,
     period_words,
     plan_bound,
     plan_text,
@@ -180,6 +181,14 @@ def trend_svg(points: list[tuple[int, float]], bound_lines: list[float], project
     return "".join(parts)
 
 
+def _gap_html(rec: dict) -> str:
+    """What is still needed; for a target without data, why it has none (the missing months…)."""
+    reason = no_data_reason(rec)
+    if reason:
+        return f'<div class="gap no-data-reason">Chưa có số liệu: {_esc(reason)}</div>'
+    return f'<div class="gap">{_esc(rec.get("gap_text") or "")}</div>'
+
+
 def _card(rec: dict, series: list[dict]) -> str:
     status = rec.get("status") or "no_data"
     colour = STATUS_COLOURS.get(status, "#999")
@@ -214,7 +223,7 @@ def _card(rec: dict, series: list[dict]) -> str:
   <div class="outlook">Dự báo cả năm:
     <span class="badge outlook-status" style="background:{outlook_colour}">{_esc(outlook_words)}</span>
     <span class="projected">{_esc(projected)}</span></div>
-  <div class="gap">{_esc(rec.get('gap_text') or '')}</div>
+  {_gap_html(rec)}
 </article>"""
 
 

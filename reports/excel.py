@@ -136,7 +136,8 @@ def outlook_text(rec: dict) -> str:
 
 
 def note_text(rec: dict) -> str:
-    """The Ghi chú cell: the gap to the bound, and whether the row restates a closed year."""
+    """The Ghi chú cell: the gap to the bound (for a target without data, why it has none: ``Chưa có số
+    liệu; Thiếu số liệu tháng 1–11 năm 2025 …``), and whether the row restates a closed year."""
     parts = []
     if missing(rec.get("value")):
         parts.append("Chưa có số liệu")

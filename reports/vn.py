@@ -30,6 +30,19 @@ OUTLOOK_VI = {
 }
 
 
+def no_data_reason(rec: dict) -> str:
+    """Why a target has no judgement, in Vietnamese, as the attainment says it (its ``gap_text`` for a
+    ``no_data`` row: ``thiếu số liệu tháng 1–11 năm 2025 của LUOT_KHACH, …``), first letter lower-cased
+    to follow "Chưa có số liệu: "; '' when the row is judged or gives no reason."""
+    if rec.get("status") != "no_data":
+        return ""
+    reason = rec.get("gap_text")
+    if not isinstance(reason, str) or not reason.strip():
+        return ""
+    reason = reason.strip()
+    return reason[:1].lower() + reason[1:]
+
+
 def outlook_label(status: str, period: str | None = None) -> str:
     """The outlook status in words; in December the year is closed, so it reads as the final result."""
     if period and str(period).endswith("-12"):

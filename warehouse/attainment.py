@@ -9,8 +9,15 @@ Rules worth knowing (docs/contracts.md, ../shared/reference/targets.md):
   ``ytd_sum``), never averaged; a denominator of 0 or a missing figure gives no value (``no_data``);
 - ``all`` ("100%") is decided on the counts, never on a rounded percentage;
 - ``latest`` must describe month M itself (or be at most ``max_age_months`` older): otherwise stale;
-- when several active loads carry a figure for the same (indicator, unit, period, member) (a workbook
-  repeats earlier months), the figure of the most recent delivery wins.
+- when several active loads carry a figure for the same (indicator, unit, period, member) (a cumulative
+  workbook repeats earlier months, a later year's "Năm trước" restates last year), the figure in force is
+  the one delivered in its own year, then the most recent delivery's (``warehouse.units.in_force``; a
+  figure repeated unchanged keeps the load that first gave it, so a re-judged month names the same loads);
+- ``ytd_sum`` needs every month 1..M: each month's own figure, or a cumulative figure (``cumulative_of``:
+  ``<CODE>_YTD``, ``REV_YTD`` for ``REV_MONTH``) covering months 1..k and the months after it; a month
+  neither gives makes the measure ``no_data`` (never a partial sum), the missing months named in Vietnamese
+  in ``detail`` and ``gap_text``; the tax report's "same period last year" (``REV_PRIOR_YTD``) stands for
+  last year's ``REV_YTD`` where the warehouse holds none (``SAME_PERIOD_LAST_YEAR``).
 
 Beside the status so far, every target gets an outlook for the year (``outlook_*`` and ``gap_*``
 columns; the rule set is in the "outlook for the year" section below and in warehouse/README.md).
@@ -35,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warehouse import models
-from warehouse.units import add_backcast
+from warehouse.units import add_backcast, in_force
 
 ATTAINMENT_COLUMNS = ["target_code", "unit_code", "period", "value", "numerator", "denominator",
                       "bound_low", "bound_high", "comparison", "status", "inputs", "detail",
@@ -100,24 +107,49 @@ class _Result:
 
 
 def _prepare(observations: pd.DataFrame, unit_code: str) -> pd.DataFrame:
-    """The unit's observations with year/month columns, one row per (indicator, period, member)."""
+    """The unit's observations with year/month columns, one row per (indicator, period, member): the
+    figure in force (``warehouse.units.in_force_order``), plus the previous year's cumulative figures a
+    "same period last year" column restates (``SAME_PERIOD_LAST_YEAR``) where the warehouse holds none."""
     columns = ["indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
                "text_value", "load_id", "source_code", "load_period"]
     # Only the columns judging reads: every row filter below copies each column (lineage is not needed).
     obs = observations.reindex(columns=columns)
     obs = obs[obs["unit_code"].astype(str) == str(unit_code)].copy()
-    obs["member_code"] = obs["member_code"].where(obs["member_code"].notna(), "").astype(str)
     for col in ("value", "numerator", "denominator"):
         obs[col] = pd.to_numeric(obs[col], errors="coerce").astype(float)
-    period = obs["period"].astype(str)
+    obs["period"] = obs["period"].astype(str)
+    # The figure in force when several active loads carry it: a cumulative workbook repeats earlier months
+    # (the most recent delivery wins, a repetition keeps its first delivery), a later year's "Năm trước"
+    # restates last year (its own year wins).
+    obs = in_force(obs, ["indicator_code", "period", "member_code"])
+    # the period of the observation as stored (lineage): a restated row keeps its own
+    obs["obs_period"] = obs["period"]
+    obs = _with_same_period_last_year(obs)
+    period = obs["period"]
     obs["year"] = period.str[:4].astype(int)
     obs["month"] = period.str[5:7].astype(int)
-    # The most recent delivery wins when several active loads carry the same figure.
-    obs["_load_period"] = obs["load_period"].where(obs["load_period"].notna(), obs["period"]).astype(str)
-    obs["_load_id"] = pd.to_numeric(obs["load_id"], errors="coerce").fillna(-1)
-    obs = obs.sort_values(["_load_period", "_load_id"], kind="stable")
-    obs = obs.drop_duplicates(["indicator_code", "period", "member_code"], keep="last")
     return obs
+
+
+def _with_same_period_last_year(obs: pd.DataFrame) -> pd.DataFrame:
+    """Add, for each "same period last year" figure (``REV_PRIOR_YTD`` of month M, the tax report's
+    "Cùng kỳ năm trước"), the previous year's cumulative figure it restates (``REV_YTD`` of M one year
+    earlier) wherever the warehouse holds none of its own: the baseline of a ward that starts mid-year."""
+    frames = [obs]
+    for cumulative, prior in SAME_PERIOD_LAST_YEAR.items():
+        rows = obs[obs["indicator_code"] == prior]
+        if rows.empty:
+            continue
+        restated = rows.assign(indicator_code=cumulative,
+                               period=(rows["period"].str[:4].astype(int) - 1).astype(str).str.zfill(4)
+                               + rows["period"].str[4:])
+        have = obs.loc[obs["indicator_code"] == cumulative, ["period", "member_code"]]
+        if not have.empty:
+            known = pd.MultiIndex.from_frame(have)
+            restated = restated[~pd.MultiIndex.from_frame(restated[["period", "member_code"]]).isin(known)]
+        if not restated.empty:
+            frames.append(restated)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else obs
 
 
 def _usable(rows: pd.DataFrame, need: str) -> np.ndarray:
@@ -129,6 +161,50 @@ def _usable(rows: pd.DataFrame, need: str) -> np.ndarray:
     return rows["value"].notna().to_numpy()
 
 
+def _month_ranges(months) -> str:
+    """Months as Vietnamese text ranges: [1..11] -> '1–11', [1, 2, 3, 5, 7, 8] -> '1–3, 5, 7–8'."""
+    months = sorted(int(m) for m in months)
+    parts, start = [], None
+    for i, m in enumerate(months):
+        if start is None:
+            start = m
+        if i + 1 < len(months) and months[i + 1] == m + 1:
+            continue
+        parts.append(f"{start}" if start == m else f"{start}–{m}")
+        start = None
+    return ", ".join(parts)
+
+
+class _Reason(str):
+    """A no_data reason: the Vietnamese sentence people read, then the technical one in brackets (the
+    ``detail``); ``vi`` alone is what the reports show (``gap_text``)."""
+
+    vi: str
+
+    def __new__(cls, vi: str, en: str):
+        reason = super().__new__(cls, f"{vi} ({en})")
+        reason.vi = vi
+        return reason
+
+
+def _problem(vi: str, en: str) -> _Reason:
+    return _Reason(vi, en)
+
+
+def cumulative_of(indicator: str) -> str:
+    """The year-to-date figure that covers months 1..k of a monthly flow (``CUMULATIVE_OF``, else
+    ``<indicator>_YTD``: e.g. the previous year's total a workbook's "Năm trước" column gives)."""
+    return CUMULATIVE_OF.get(indicator, f"{indicator}_YTD")
+
+
+def _member_mask(rows: pd.DataFrame, member: str | None, member_glob: str | None) -> np.ndarray:
+    if member:
+        return rows["member_code"].to_numpy() == member
+    if member_glob:
+        return np.fromiter((fnmatch.fnmatchcase(m, member_glob) for m in rows["member_code"]), bool, len(rows))
+    return np.ones(len(rows), dtype=bool)
+
+
 def _pick(by_indicator: dict, ref: dict, year: int, month: int, need: str, max_age: int = 0,
           member_glob: str | None = None) -> _Pick:
     """The rows a reference {indicator, member, window, year_offset} designates at month M."""
@@ -137,38 +213,74 @@ def _pick(by_indicator: dict, ref: dict, year: int, month: int, need: str, max_a
     window = ref.get("window") or "latest"
     rows = by_indicator.get(indicator)
     label = indicator + (f"[{ref['member']}]" if ref.get("member") else "")
+    if window == "ytd_sum":
+        return _pick_ytd(by_indicator, ref, y, month, need, member_glob, label)
     if rows is None:
-        return _Pick(None, label, f"no {label} observation")
+        return _Pick(None, label, _problem(f"chưa có số liệu {label}", f"no {label} observation"))
     # One boolean mask, one filter at the end (each DataFrame filter copies every column).
-    mask = rows["year"].to_numpy() == y
-    if ref.get("member"):
-        mask &= rows["member_code"].to_numpy() == ref["member"]
-    elif member_glob:
-        mask &= np.fromiter((fnmatch.fnmatchcase(m, member_glob) for m in rows["member_code"]), bool, len(rows))
+    mask = (rows["year"].to_numpy() == y) & _member_mask(rows, ref.get("member"), member_glob)
     mask &= _usable(rows, need)
     months = rows["month"].to_numpy()
     if window == "year_end":
         if not mask.any():
-            return _Pick(None, label, f"no {label} for {y}")
+            return _Pick(None, label, _problem(f"chưa có số liệu {label} năm {y}", f"no {label} for {y}"))
         last = int(months[mask].max())
         return _Pick(rows[mask & (months == last)], f"{label} {y}-{last:02d}")
     mask &= months <= month
     if window == "latest":
         if not mask.any():
-            return _Pick(None, label, f"no {label} for {y}-01..{y}-{month:02d}")
+            return _Pick(None, label, _problem(f"chưa có số liệu {label} tháng 1–{month} năm {y}",
+                                               f"no {label} for {y}-01..{y}-{month:02d}"))
         last = int(months[mask].max())
         if month - last > max_age:
-            return _Pick(None, label, f"{label}: latest figure {y}-{last:02d} is older than {y}-{month:02d}")
+            return _Pick(None, label, _problem(
+                f"số liệu {label} mới nhất là của tháng {last}/{y}, chưa có tháng {month}/{y}",
+                f"{label}: latest figure {y}-{last:02d} is older than {y}-{month:02d}"))
         return _Pick(rows[mask & (months == last)], f"{label} {y}-{last:02d}")
-    if window == "ytd_sum":
-        if not (months[mask] == month).any():
-            return _Pick(None, label, f"no {label} for {y}-{month:02d}")
-        missing = sorted(set(range(1, month + 1)) - {int(m) for m in months[mask]})
-        note = f"{label} {y}-01..{y}-{month:02d}"
-        if missing:
-            note += " (missing months " + ", ".join(f"{m:02d}" for m in missing) + ")"
-        return _Pick(rows[mask], note)
     raise ValueError(f"unknown window {window!r}")
+
+
+def _pick_ytd(by_indicator: dict, ref: dict, y: int, month: int, need: str, member_glob: str | None,
+              label: str) -> _Pick:
+    """Months 1..M of year ``y`` (a year-to-date sum), each month's own figure, or a cumulative figure
+    (``cumulative_of``) through month k plus the months k+1..M: the latest k that leaves no gap. A year
+    with a month neither has is not judged (no partial sums): the missing months are named."""
+    indicator = ref["indicator"]
+    rows = by_indicator.get(indicator)
+    note = f"{label} {y}-01..{y}-{month:02d}"
+    present: set[int] = set()
+    mask = None
+    if rows is not None:
+        months = rows["month"].to_numpy()
+        mask = ((rows["year"].to_numpy() == y) & (months <= month)
+                & _member_mask(rows, ref.get("member"), member_glob) & _usable(rows, need))
+        present = {int(m) for m in np.unique(months[mask])}
+        if len(present) == month:
+            return _Pick(rows[mask], note)
+    cumulative = cumulative_of(indicator)
+    cum_rows = by_indicator.get(cumulative)
+    later = None
+    if cum_rows is not None:
+        cum_months = cum_rows["month"].to_numpy()
+        cum_mask = ((cum_rows["year"].to_numpy() == y) & _member_mask(cum_rows, ref.get("member"), member_glob)
+                    & _usable(cum_rows, need))
+        covered = sorted({int(m) for m in np.unique(cum_months[cum_mask & (cum_months <= month)])}, reverse=True)
+        for k in covered:
+            if all(m in present for m in range(k + 1, month + 1)):
+                parts = [cum_rows[cum_mask & (cum_months == k)]]
+                if k < month:
+                    parts.append(rows[mask & (rows["month"].to_numpy() > k)])
+                how = f" (months 01..{k:02d} from {cumulative} {y}-{k:02d})"
+                return _Pick(pd.concat(parts, ignore_index=True), note + how)
+        beyond = cum_months[cum_mask & (cum_months > month)]
+        later = int(beyond.min()) if len(beyond) else None
+    missing = [m for m in range(1, month + 1) if m not in present]
+    vi = f"thiếu số liệu tháng {_month_ranges(missing)} năm {y} của {label}, không có số lũy kế nào bù được"
+    en = f"{label} {y}: missing months {', '.join(f'{m:02d}' for m in missing)}, no cumulative figure covers them"
+    if later is not None:
+        vi += f" (số lũy kế {cumulative} chỉ có đến hết tháng {later}, không dùng được cho tháng 1–{month})"
+        en += f"; {cumulative} is for months 01..{later:02d} only"
+    return _Pick(None, label, _problem(vi, en))
 
 
 def _measure_ratio(by_ind, measure, year, month, max_age) -> _Result:
@@ -179,7 +291,7 @@ def _measure_ratio(by_ind, measure, year, month, max_age) -> _Result:
     den = float(pick.rows["denominator"].sum())
     res = _Result(numerator=num, denominator=den, used=[pick.rows])
     if den == 0:
-        res.problem = f"{pick.note}: denominator 0"
+        res.problem = _problem(f"mẫu số bằng 0 ({pick.note})", f"{pick.note}: denominator 0")
         return res
     res.exact = 100 * Fraction(num) / Fraction(den)
     res.value = float(res.exact)
@@ -206,7 +318,7 @@ def _measure_growth(by_ind, measure, year, month, max_age) -> _Result:
     num, den = (float(p.rows["value"].sum()) for p in picks)
     res = _Result(numerator=num, denominator=den, used=[p.rows for p in picks])
     if den == 0:
-        res.problem = f"{picks[1].note}: base 0"
+        res.problem = _problem(f"số liệu gốc so sánh bằng 0 ({picks[1].note})", f"{picks[1].note}: base 0")
         return res
     res.exact = 100 * (Fraction(num) / Fraction(den) - 1)
     res.value = float(res.exact)
@@ -254,7 +366,7 @@ def _measure_items(by_ind, measure, year, month, max_age) -> _Result:
     res = _Result(numerator=num, denominator=den, used=used, items=items)
     note = f"{actual.note}, members {glob}"
     if den == 0:
-        res.problem = f"{note}: no item with an estimate"
+        res.problem = _problem(f"không khoản thu nào có dự toán ({note})", f"{note}: no item with an estimate")
         return res
     res.exact = 100 * Fraction(num) / Fraction(den)
     res.value = float(res.exact)
@@ -321,7 +433,8 @@ def _on_pace(comparison: str, res: _Result, low, month: int) -> bool:
 def _inputs(frames: list[pd.DataFrame]) -> list[dict]:
     seen = set()
     for rows in frames:
-        for source, load_id, period in zip(rows["source_code"], rows["load_id"], rows["period"], strict=True):
+        periods = rows["obs_period"] if "obs_period" in rows.columns else rows["period"]
+        for source, load_id, period in zip(rows["source_code"], rows["load_id"], periods, strict=True):
             seen.add((None if _missing(source) else str(source),
                       None if _missing(load_id) else int(load_id), str(period)))
     ordered = sorted(seen, key=lambda t: (t[0] or "", t[2], t[1] if t[1] is not None else -1))
@@ -364,6 +477,10 @@ OUTLOOK_COLUMNS = ["outlook_value", "outlook_status", "outlook_method", "outlook
                    "gap_text"]
 # Cumulative year-to-date indicators -> the indicator holding the same period of the previous year.
 YTD_INDICATORS = {"REV_YTD": "REV_PRIOR_YTD"}
+# The same, read as baselines: REV_PRIOR_YTD of month M restates REV_YTD of M one year earlier (`_prepare`).
+SAME_PERIOD_LAST_YEAR = YTD_INDICATORS
+# A monthly flow -> the year-to-date figure that covers its months 1..k (default `<indicator>_YTD`).
+CUMULATIVE_OF = {"REV_MONTH": "REV_YTD"}
 # Indicators in VND (docs/contracts.md): their gaps are written as money.
 MONEY_INDICATORS = frozenset({"REV_MONTH", "REV_YTD", "REV_PRIOR_YTD", "REV_ESTIMATE_STATE",
                               "REV_ESTIMATE_COUNCIL", "TGTSP", "TGTSP_NLTS", "TGTSP_CNXD", "TGTSP_TMDV",
@@ -453,20 +570,15 @@ def _cumulative_profile(by_ind, indicator: str, year: int, month: int, member: s
 
 
 def _monthly_profile(by_ind, indicator: str, year: int, month: int, member: str | None):
-    """(P_M, P_12) of a monthly flow: the previous year's sum through M and over all 12 months
-    (P_12 None unless all 12 months are there)."""
-    rows = by_ind.get(indicator)
-    if rows is None:
-        return None, None
-    rows = rows[(rows["year"] == year - 1) & rows["value"].notna()]
-    if member is not None:
-        rows = rows[rows["member_code"] == member]
-    if rows.empty:
-        return None, None
-    upto = rows[rows["month"] <= month]
-    p_m = float(upto["value"].sum()) if not upto.empty else None
-    p_12 = float(rows["value"].sum()) if set(rows["month"].astype(int)) >= set(range(1, 13)) else None
-    return p_m, p_12
+    """(P_M, P_12) of a monthly flow: the previous year's sum through M and over all 12 months, each
+    from the months' own figures or a cumulative figure covering them (``_pick_ytd``); None where the
+    previous year has a month neither gives (a partial year is not a profile)."""
+    ref = {"indicator": indicator, "window": "ytd_sum", "member": member}
+    out = []
+    for through in (month, 12):
+        pick = _pick(by_ind, ref, year - 1, through, "value")
+        out.append(float(pick.rows["value"].sum()) if pick.rows is not None else None)
+    return out[0], out[1]
 
 
 def _project(x_m: float, p_m: float | None, p_12: float | None, month: int) -> tuple[float, str, str]:
@@ -553,7 +665,10 @@ def _outlook(measure: dict, comparison: str, low, high, accumulates: bool, res: 
              by_ind: dict, year: int, month: int) -> _Outlook:
     """The outlook for the year of one target (rule set above)."""
     if status == "no_data":
-        return _Outlook(status="no_data", detail="no usable figure so far")
+        # what is missing is what is needed: the reason in Vietnamese, as the reports show it
+        reason = getattr(res.problem, "vi", None)
+        return _Outlook(status="no_data", detail="no usable figure so far",
+                        gap_text=reason[:1].upper() + reason[1:] if reason else "")
     kind = measure["kind"]
     if kind == "assessment":
         out = _Outlook(value=res.value, method="final" if month == 12 else "latest")
@@ -779,7 +894,7 @@ def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_cod
         res = _MEASURES[measure["kind"]](by_indicator, measure, year, month, int(max_age or 0))
         if res.problem is not None or res.value is None:
             status = "no_data"
-            detail = res.problem or "no usable figure"
+            detail = str(res.problem) if res.problem else "no usable figure"  # a plain str (pickles)
             value = None
         else:
             value = res.value

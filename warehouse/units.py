@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import yaml
@@ -323,15 +324,89 @@ def read_crosswalk(engine: Engine, successor_codes=None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- back-casting
 
 
+def in_force_order(observations: pd.DataFrame) -> np.ndarray:
+    """Positions that sort ``observations`` so that, for each figure, the one in force comes last.
+
+    The rule (warehouse/README.md, "observations"): a figure delivered in its own year (a month of the
+    year, by that year's deliveries: the month's own workbook or a later cumulative one) beats the same
+    figure restated by a later year's delivery (its "Năm trước" column): a baseline serves only when the
+    warehouse holds none. Among deliveries of the same kind, the most recent delivery wins: the latest
+    delivery period (``load_period``), then the latest load. Rows without ``load_period`` count as
+    delivered in their own period. Column-wise (one ``lexsort``), whatever the frame's size.
+    """
+    period = observations["period"].astype(str)
+    if "load_period" in observations.columns:
+        load_period = observations["load_period"].where(observations["load_period"].notna(), period).astype(str)
+    else:
+        load_period = period
+    own_year = (load_period.str[:4] == period.str[:4]).to_numpy()
+    load_id = (pd.to_numeric(observations["load_id"], errors="coerce").fillna(-1).to_numpy(dtype=float)
+               if "load_id" in observations.columns else np.zeros(len(observations)))
+    # lexsort: the last key is the primary one; a stable sort keeps the frame's order among equals
+    return np.lexsort((np.arange(len(observations)), load_id, load_period.to_numpy(dtype=object).astype(str),
+                       own_year))
+
+
+_FIGURE_COLUMNS = ("value", "numerator", "denominator", "text_value")
+
+
+def in_force(observations: pd.DataFrame, key: list[str] | None = None) -> pd.DataFrame:
+    """One row per ``key`` (default: indicator, unit, period, member): the figure in force.
+
+    Its value is the one ``in_force_order`` ranks last. The row kept for it is the delivery that first
+    gave that very figure among the deliveries ranked just before it: the same figure repeated by later
+    cumulative workbooks does not move its lineage, while a later delivery with a *different* figure
+    does (and so does a figure delivered in its own year over a later year's restatement). So re-judging
+    a month after later workbooks repeated it unchanged names the same loads; a correction names its own.
+    Column-wise (sorts and shifted comparisons). ``member_code`` comes back as text ('' when empty).
+    """
+    key = list(key or OBSERVATION_KEY)
+    if observations.empty:
+        out = observations.copy()
+        out["member_code"] = out["member_code"].astype(object)
+        return out
+    rank = np.empty(len(observations), dtype=np.int64)
+    rank[in_force_order(observations)] = np.arange(len(observations))
+    members = observations["member_code"].where(observations["member_code"].notna(), "").astype(str)
+    keys = [members.to_numpy() if c == "member_code" else observations[c].astype(str).to_numpy() for c in key]
+    # each key's rows together, in the order of the rule (lexsort: the last key is the primary one)
+    order = np.lexsort((rank, *reversed(keys)))
+    obs = observations.iloc[order].copy()
+    obs["member_code"] = members.iloc[order].to_numpy()
+    n = len(obs)
+    new_key = np.zeros(n, dtype=bool)
+    new_key[0] = True
+    for values in keys:
+        values = values[order]
+        new_key[1:] |= values[1:] != values[:-1]
+    period = obs["period"].astype(str)
+    load_period = (obs["load_period"].where(obs["load_period"].notna(), period).astype(str)
+                   if "load_period" in obs.columns else period)
+    own_year = (load_period.str[:4] == period.str[:4]).to_numpy()
+    # a run of one figure: a new run starts at a new key, a different figure, or the own-year boundary
+    starts = new_key.copy()
+    starts[1:] |= own_year[1:] != own_year[:-1]
+    for column in _FIGURE_COLUMNS:
+        if column not in obs.columns:
+            continue
+        if column == "text_value":
+            text = obs[column].where(obs[column].notna(), "").astype(str).to_numpy()
+            starts[1:] |= text[1:] != text[:-1]
+        else:
+            numbers = pd.to_numeric(obs[column], errors="coerce").to_numpy(dtype=float)
+            same = (numbers[1:] == numbers[:-1]) | (np.isnan(numbers[1:]) & np.isnan(numbers[:-1]))
+            starts[1:] |= ~same
+    run = np.cumsum(starts)
+    last_of_key = np.append(new_key[1:], True)
+    return obs[starts & np.isin(run, run[last_of_key])]
+
+
 def latest_figures(observations: pd.DataFrame) -> pd.DataFrame:
-    """One row per (indicator, unit, period, member): the figure of the most recent delivery wins
-    (the rule of warehouse/attainment.py, for a frame holding several units)."""
-    obs = observations.copy()
-    obs["_load_period"] = obs["load_period"].where(obs["load_period"].notna(), obs["period"]).astype(str)
-    obs["_load_id"] = pd.to_numeric(obs["load_id"], errors="coerce").fillna(-1)
-    obs = obs.sort_values(["_load_period", "_load_id"], kind="stable").drop(columns=["_load_period", "_load_id"])
-    obs["member_code"] = obs["member_code"].where(obs["member_code"].notna(), "").astype(str)
-    return obs.drop_duplicates(OBSERVATION_KEY, keep="last")
+    """One row per (indicator, unit, period, member): the figure in force (``in_force``: its own year's
+    deliveries before a later year's baseline, then the most recent delivery; a figure repeated unchanged
+    keeps the delivery that first gave it), for a frame holding several units (the rule of
+    warehouse/attainment.py)."""
+    return in_force(observations, OBSERVATION_KEY)
 
 
 def figure_kind(obs: pd.DataFrame) -> pd.Series:

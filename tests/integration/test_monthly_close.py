@@ -126,3 +126,85 @@ def test_cli_attainment_json_contract(closed_year):
                 "bound_high", "comparison", "status", "inputs"):
         assert key in records[0]
     assert {r["period"] for r in records} == {"2025-12"}
+
+
+# ------------------------------------------------- a month that would lose its dossiers is held (issue 16)
+def _month_in_force(url: str, period: str) -> tuple[int, float | None, list[str]]:
+    """(dossiers stored with the public_service load in force, its DOSSIER_ONLINE denominator, the statuses of
+    the source's alerts), by SQL."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            dossiers = conn.execute(sa.text(
+                "SELECT count(*) FROM dossiers d JOIN loads l ON l.load_id = d.load_id WHERE l.status = 'loaded' "
+                "AND l.source_code = 'public_service' AND l.unit_code = '10549' AND l.period = :p"),
+                {"p": period}).scalar_one()
+            received = conn.execute(sa.text(
+                "SELECT o.denominator FROM observations o JOIN loads l ON l.load_id = o.load_id "
+                "WHERE l.status = 'loaded' AND l.source_code = 'public_service' AND l.unit_code = '10549' "
+                "AND o.period = :p AND o.indicator_code = 'DOSSIER_ONLINE'"), {"p": period}).scalar_one_or_none()
+            alerts = conn.execute(sa.text(
+                "SELECT status FROM alerts WHERE source_code = 'public_service' AND period = :p"),
+                {"p": period}).scalars().all()
+    finally:
+        engine.dispose()
+    return dossiers, received, alerts
+
+
+def test_an_export_that_empties_or_halves_a_month_is_held_until_confirmed(prefect_harness, samples_dir,
+                                                                         warehouse_url, tmp_path):
+    """The month's good JSON export, then an empty one and one with 40 % of its dossiers: both held (quarantined,
+    one alert each, the 2025-06 dossiers stay in force); `thidua ingest --confirm-drop` then loads the empty
+    one and the month is empty. Expected counts are read from the export with json."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows import tasks
+    from flows.cli import app
+    from flows.monthly_close import ingest_delivery
+    from flows.settings import Settings
+
+    period = "2025-06"
+    good = samples_dir / "public_service" / "exports" / f"ho-so-{period}.json"
+    envelope = json.loads(good.read_text(encoding="utf-8"))
+    n = len(envelope["du_lieu"])
+    received = sum(r["NgayTiepNhan"][3:10] == "06/2025" for r in envelope["du_lieu"])
+    env = {"THIDUA_DATA_DIR": str(tmp_path), "THIDUA_WAREHOUSE_URL": warehouse_url,
+           "THIDUA_INBOX": str(tmp_path / "inbox"), "THIDUA_UNIT": "10549"}
+    settings = Settings.from_env(env)
+    tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
+    assert ingest_delivery(settings, "public_service", "10549", period, good).status == "loaded"
+    assert _month_in_force(warehouse_url, period) == (n, float(received), [])
+
+    (tmp_path / "empty").mkdir()
+    empty = tmp_path / "empty" / good.name
+    empty.write_text(json.dumps({"tong_so": 0, "du_lieu": []}), encoding="utf-8")
+    held = ingest_delivery(settings, "public_service", "10549", period, empty)
+    assert held.status == "quarantined", held.message
+    assert f"holds 0 dossiers of 06/2025 where load 1 in force holds {n} (down to none)" in held.message
+    assert "--confirm-drop" in held.message and "\n" not in held.message
+    assert (tmp_path / "quarantine" / "10549" / "public_service" / period / good.name).exists()
+    assert _month_in_force(warehouse_url, period) == (n, float(received), ["open"])
+    # the same file again: held again, not alerted again
+    assert ingest_delivery(settings, "public_service", "10549", period, empty).status == "quarantined"
+    assert _month_in_force(warehouse_url, period)[2] == ["open"]
+
+    (tmp_path / "part").mkdir()
+    part = tmp_path / "part" / good.name
+    kept = envelope["du_lieu"][: int(n * 0.4)]
+    part.write_text(json.dumps({"tong_so": len(kept), "du_lieu": kept}, ensure_ascii=False), encoding="utf-8")
+    partial = ingest_delivery(settings, "public_service", "10549", period, part)
+    assert partial.status == "quarantined", partial.message
+    assert f"holds {len(kept)} dossiers of 06/2025 where load 1 in force holds {n} (down 60%" in partial.message
+    assert _month_in_force(warehouse_url, period) == (n, float(received), ["open", "open"])
+
+    with Env(**env):
+        refused = CliRunner().invoke(app, ["ingest", "--source", "public_service", "--period", period,
+                                           "--file", str(empty)])
+        confirmed = CliRunner().invoke(app, ["ingest", "--source", "public_service", "--period", period,
+                                             "--file", str(empty), "--confirm-drop"])
+    assert refused.exit_code == 2 and "held as suspicious" in refused.output
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "public_service 2025-06: replaced" in confirmed.stdout
+    assert _month_in_force(warehouse_url, period) == (0, 0.0, ["resolved", "resolved"])

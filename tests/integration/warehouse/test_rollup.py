@@ -38,6 +38,12 @@ def ob(indicator, *, value=None, num=None, den=None, member="", text=None, perio
             "numerator": num, "denominator": den, "text_value": text}
 
 
+def visits(monthly: float, december: float) -> list[dict]:
+    """The December workbook's visits: it carries January..November (the same each month) and December."""
+    return [ob("LUOT_KHACH", value=monthly, period=f"2025-{m:02d}") for m in range(1, 12)] + [
+        ob("LUOT_KHACH", value=december)]
+
+
 FIGURES = {  # (unit, source, delivery period) -> observations
     (W1, "tax", "2025-12"): [ob("REV_YTD", value=1000, member="TONG"), ob("REV_PRIOR_YTD", value=900, member="TONG"),
                              ob("REV_YTD", value=110, member="I.1"),
@@ -51,11 +57,11 @@ FIGURES = {  # (unit, source, delivery period) -> observations
                              ob("REV_YTD", value=25, member="I.1"), ob("REV_ESTIMATE_COUNCIL", value=20, member="I.1"),
                              ob("REV_YTD", value=12, member="I.2"), ob("REV_ESTIMATE_COUNCIL", value=10, member="I.2"),
                              ob("REV_ESTIMATE_STATE", value=11, member="I.2")],
-    (W1, "indicators", "2025-12"): [ob("HO_NGHEO", num=30, den=5000, value=0.6), ob("LUOT_KHACH", value=40000),
+    (W1, "indicators", "2025-12"): [ob("HO_NGHEO", num=30, den=5000, value=0.6), *visits(3000, 7000),
                                     ob("TNBQ", value=80e6), ob("ANTT", text="Giữ vững", value=1)],
-    (W2, "indicators", "2025-12"): [ob("HO_NGHEO", num=10, den=2000, value=0.5), ob("LUOT_KHACH", value=35000),
+    (W2, "indicators", "2025-12"): [ob("HO_NGHEO", num=10, den=2000, value=0.5), *visits(3000, 2000),
                                     ob("TNBQ", value=60e6), ob("ANTT", text="Giữ vững", value=1)],
-    (W3, "indicators", "2025-12"): [ob("HO_NGHEO", num=5, den=1000, value=0.5), ob("LUOT_KHACH", value=30000),
+    (W3, "indicators", "2025-12"): [ob("HO_NGHEO", num=5, den=1000, value=0.5), *visits(2500, 2500),
                                     ob("TNBQ", value=50e6), ob("ANTT", text="Không giữ vững", value=0)],
     (W1, "indicators", "2024-12"): [ob("TNBQ", value=70e6, period="2024-12")],
     (W2, "indicators", "2024-12"): [ob("TNBQ", value=50e6, period="2024-12")],
@@ -126,7 +132,8 @@ def test_all_schools_over_all_public_schools_and_a_partial_rollup_says_so(city):
 
 
 def test_counts_and_their_bounds_are_summed(city):
-    # visits 40.000 + 35.000 + 30.000 = 105.000 against the three wards' bounds 3 x 100.000 = 300.000
+    # visits of the year (11 x 3.000 + 7.000) + (11 x 3.000 + 2.000) + (11 x 2.500 + 2.500)
+    # = 40.000 + 35.000 + 30.000 = 105.000 against the three wards' bounds 3 x 100.000 = 300.000
     row = city.loc["CT09"]
     assert row["value"] == 105000 and row["bound_low"] == 300000 and row["status"] == "not_met"
 

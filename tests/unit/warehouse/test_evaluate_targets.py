@@ -380,14 +380,16 @@ def test_inputs_are_the_sorted_unique_loads_used():
 
 
 def test_the_most_recent_delivery_wins_for_a_repeated_figure():
-    # the August workbook repeats July's figure with a correction: August's delivery wins
+    # the August workbook repeats months 1-7 with a correction of July: August's delivery wins
+    # (January..June 1 each = 6, July 150 not 100, August 10 -> 166)
     rows = [obs("V", "2025-07", value=100, load_id=20, load_period="2025-07"),
             obs("V", "2025-07", value=150, load_id=21, load_period="2025-08"),
             obs("V", "2025-08", value=10, load_id=21, load_period="2025-08")]
+    rows += [obs("V", f"2025-{m:02d}", value=1, load_id=21, load_period="2025-08") for m in range(1, 7)]
     row = one(target(total(), "at_least", low=1), rows)
-    assert row["value"] == 160
-    assert row["inputs"] == [{"source": "indicators", "load_id": 21, "period": "2025-07"},
-                             {"source": "indicators", "load_id": 21, "period": "2025-08"}]
+    assert row["value"] == 166
+    assert row["inputs"] == [{"source": "indicators", "load_id": 21, "period": f"2025-{m:02d}"}
+                             for m in range(1, 9)]
 
 
 def test_other_units_are_ignored():

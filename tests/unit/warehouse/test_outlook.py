@@ -21,6 +21,11 @@ def visits_target():
                   accumulates=True)
 
 
+def quiet_months(indicator, through=7):
+    """January..`through` of 2025 with no dossier at all (0/0: present, adding nothing to the year)."""
+    return [obs(indicator, f"2025-{m:02d}", num=0, den=0) for m in range(1, through + 1)]
+
+
 def visits(year, months):
     return [obs("LUOT_KHACH", f"{year}-{m:02d}", value=v) for m, v in enumerate(months, 1)]
 
@@ -195,17 +200,18 @@ def test_exactly_on_a_strict_bound_needs_one_more():
 
 
 def test_at_least_ytd_rate_just_below():
-    # 599 / 1,000 = 59.9 %: one more online dossier at this volume makes 60 %
+    # 599 / 1,000 = 59.9 % (January..July received nothing: 0/0): one more online dossier makes 60 %
     row = one(target(ratio("DOSSIER_ONLINE", "ytd_sum"), "at_least", low=60),
-              [obs("DOSSIER_ONLINE", "2025-08", num=599, den=1000)])
+              [obs("DOSSIER_ONLINE", "2025-08", num=599, den=1000)] + quiet_months("DOSSIER_ONLINE"))
     assert (row["outlook_method"], row["outlook_status"], row["gap_value"]) == ("ytd_rate", "behind", 1)
     assert row["gap_text"] == "Cần thêm 1 hồ sơ tiếp nhận trực tuyến để đạt 60%"
 
 
 def test_all_ytd_rate_with_a_failure_can_no_longer_be_met():
-    # 9,996 of 10,000 on time (99.96 %): 4 late dossiers stay in the year's count -> not met for the year
+    # 9,996 of 10,000 on time (99.96 %; January..July 0/0): 4 late dossiers stay in the year's count ->
+    # not met for the year
     row = one(target(ratio("DOSSIER_ON_TIME", "ytd_sum"), "all"),
-              [obs("DOSSIER_ON_TIME", "2025-08", num=9996, den=10000)])
+              [obs("DOSSIER_ON_TIME", "2025-08", num=9996, den=10000)] + quiet_months("DOSSIER_ON_TIME"))
     assert row["status"] == "behind"
     assert row["outlook_status"] == "not_met"
     assert row["gap_value"] == 4
