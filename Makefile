@@ -31,6 +31,7 @@ demo: setup
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
 test: setup
+	ops/test-deps.sh
 	@mkdir -p "$(PREFECT_HOME)"
 	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q --durations=20
 
