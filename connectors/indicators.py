@@ -4,9 +4,10 @@ Owner: Văn phòng HĐND và UBND phường Chu Văn An; no secrets. Layout and 
 row in `layouts/indicators.yaml`. The sheet is wide: one row per indicator (`Mã chỉ tiêu`), one column
 per month (`Thực hiện / Tháng 1` … `Tháng 12`); the delivery for month M fills months 1…M: month M gives
 `observations_from_indicators`, months 1…M−1 and the `Năm trước` column (the growth baseline) give
-`carried_observations_from_indicators` (docs/contracts.md, "Observations"). Units are per row (`Đơn vị tính`): money rows are converted to VND by their own unit. Rate
-rows hold the percentage; their `_TS` / `_MS` sub-rows hold numerator and denominator. `ANTT` holds the
-ward police's assessment text (`Giữ vững` / `Không giữ vững`), its narrative in `Ghi chú`.
+`carried_observations_from_indicators` (docs/contracts.md, "Observations"). Units are per row
+(`Đơn vị tính`): money rows are converted to VND by their own unit. Rate rows hold the percentage; their
+`_TS` / `_MS` sub-rows hold numerator and denominator. `ANTT` holds the ward police's assessment text
+(`Giữ vững` / `Không giữ vững`), its narrative in `Ghi chú`.
 """
 
 from __future__ import annotations

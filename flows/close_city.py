@@ -49,9 +49,9 @@ a millisecond or so; a ward-month of one source is a few dozen observations):
 from __future__ import annotations
 
 import hashlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+
 def _kind(column: sa.Column) -> str:
     """The column's value kind: int, float, bool, datetime, datetimetz, date or text."""
     col_type = column.type

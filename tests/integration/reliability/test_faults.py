@@ -527,7 +527,6 @@ def test_migrations_0004_and_0005_over_a_year_of_data_lose_no_row(warehouse_url,
 
     import connectors
     from connectors.public_service import dossier_facts
-
     from warehouse import attainment as wh_attainment
     from warehouse import catalogue as wh_catalogue
     from warehouse import db as wh_db

@@ -14,7 +14,6 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
