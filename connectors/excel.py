@@ -175,7 +175,15 @@ class Workbook:
         return list(self._tables)
 
     def grid(self, name: str) -> Grid:
-        """The cells of sheet `name`, texts in Unicode (converted from TCVN3/VNI when typed in those fonts)."""
+        """The cells of sheet `name`, texts in Unicode (converted from TCVN3/VNI when typed in those fonts).
+
+        Read once per workbook (choosing the sheet and reading its table look at the same cells)."""
+        cache = self.__dict__.setdefault("_grids", {})
+        if name not in cache:
+            cache[name] = self._read_grid(name)
+        return cache[name]
+
+    def _read_grid(self, name: str) -> Grid:
         if self._book is None:
             grid = self._tables[name]
         else:

@@ -108,6 +108,16 @@ def _read_numbers(records: pd.DataFrame, file: str) -> None:
     instead. Every cell that fits neither is refused, all together."""
     labels = records.attrs.get("column_labels") or {}
     letters = records.attrs.get("column_letters") or {}
+    # every column access of a frame deep-copies its attrs: set them aside while the cells are read
+    attrs, records.attrs = records.attrs, {}
+    try:
+        _parse_columns(records, file, labels, letters)
+    finally:
+        records.attrs = attrs
+
+
+def _parse_columns(records: pd.DataFrame, file: str, labels: dict, letters: dict) -> None:
+    """`_read_numbers` on a frame without attrs (adds the `<column>_number` columns, refuses bad cells)."""
     assessments = _assessments()
     problems = []
     codes = records["ma_chi_tieu"].tolist()
