@@ -78,8 +78,10 @@ def read_health_workbook(path: str | Path, period: str | None = None) -> pd.Data
                 problems.append(Problem(
                     file=path.name, source=SOURCE, sheet=criteria.sheet, row=int(group["row_number"].iloc[0]),
                     column=criteria.column_labels.get("tieu_chi_so", "Tiêu chí số"),
-                    letter=letters.get("tieu_chi_so"), found=f"station {station}: no row for criteria "
-                    + ", ".join(absent), expected=f"a row for each of the {len(expected)} criteria",
+                    letter=letters.get("tieu_chi_so"),
+                    found=", ".join(c for c in expected if c not in absent) or "",
+                    expected=f"a row for each of the {len(expected)} criteria of station {station} "
+                             f"(criteria {', '.join(absent)} missing)",
                     expected_vi=f"đủ {len(expected)} tiêu chí cho trạm {station} (thiếu tiêu chí "
                                 + ", ".join(absent) + ")"))
     if problems:

@@ -129,4 +129,4 @@ def test_a_station_missing_a_criterion_is_refused_naming_it(tmp_path):
     path = write_workbook(tmp_path / "y-te.xlsx", {"Tiêu chí trạm y tế": rows})
     with pytest.raises(BadInputError) as info:
         read_health_workbook(path)
-    assert "station T1: no row for criteria 7" in str(info.value)
+    assert "expected a row for each of the 10 criteria of station T1 (criteria 7 missing)" in str(info.value)
