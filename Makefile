@@ -10,7 +10,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup demo test lint lock clean serve deploy worker audit bench bench-medium bench-quick
+.PHONY: setup system-deps demo test lint lock clean serve deploy worker audit bench bench-medium bench-quick
 
 setup: $(STAMP)
 
@@ -30,8 +30,21 @@ demo: setup
 
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
-test: setup
+## system-deps: the Debian packages the tests drive, installed when missing (as root or through sudo):
+# headless Chromium + ChromeDriver (dashboard), LibreOffice Calc (report -> PDF, .xls/.ods copies),
+# poppler-utils (PDF pages read back); then the local PostgreSQL server started if it is down
+DEB_PACKAGES := chromium chromium-driver libreoffice-calc-nogui poppler-utils
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -q >/dev/null || true; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
 	ops/test-deps.sh
+
+test: setup system-deps
 	@mkdir -p "$(PREFECT_HOME)"
 	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q --durations=20
 

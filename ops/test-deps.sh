@@ -8,6 +8,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
     echo "make test needs the Debian packages ${need[*]}: install them as root (apt-get install ${need[*]})" >&2
