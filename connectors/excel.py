@@ -701,7 +701,7 @@ def _convert(value, kind: str, factor: float | None, convention: str | None = "v
             raise ValueError("an unambiguous number: '.' or ',' before three digits may group thousands or "
                              "mark decimals, and the layout declares no number convention") from None
         except ValueError:
-            raise ValueError("a number") from None
+            raise ValueError(("a number", "một số")) from None
         if number is None:
             return None
         if not math.isfinite(number) or abs(number) >= MAX_MAGNITUDE:
@@ -709,7 +709,7 @@ def _convert(value, kind: str, factor: float | None, convention: str | None = "v
                               "or a #NUM! error)", f"một con số nhỏ hơn {MAX_MAGNITUDE:.0e} (giá trị vô lý, "
                               "tràn số hoặc lỗi #NUM!)"))
         if kind == "integer" and not float(number).is_integer():
-            raise ValueError("a whole number")
+            raise ValueError(("a whole number", "một số nguyên"))
         if kind == "money":
             # rounded to 1/10000 đồng so that 189038.9 million is exactly 189038900000 VND
             return round(number * (factor if factor is not None else 1.0), 4)
@@ -718,12 +718,12 @@ def _convert(value, kind: str, factor: float | None, convention: str | None = "v
         try:
             return parse_date(value)
         except ValueError:
-            raise ValueError("a date dd/mm/yyyy") from None
+            raise ValueError(("a date dd/mm/yyyy", "một ngày dd/mm/yyyy")) from None
     if kind == "bool":
         try:
             return parse_bool(value)
         except ValueError:
-            raise ValueError("yes or no") from None
+            raise ValueError(("yes or no", "có hoặc không")) from None
     raise ValueError(f"a value of kind {kind}")
 
 
