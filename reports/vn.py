@@ -18,6 +18,8 @@ STATUS_VI = {
     "behind": "Chậm tiến độ",
     "not_met": "Không đạt",
     "no_data": "Chưa có số liệu",
+    # a target of the plan without a source or measure yet (catalogue `status: needs_review`): untracked
+    "needs_review": "Cần rà soát – chưa có nguồn",
 }
 # the outlook uses the same vocabulary, read as a forecast
 OUTLOOK_VI = {
@@ -27,6 +29,7 @@ OUTLOOK_VI = {
     "behind": "Nguy cơ không đạt",
     "not_met": "Không đạt",
     "no_data": "Chưa đủ số liệu",
+    "needs_review": "Cần rà soát – chưa có nguồn",
 }
 
 

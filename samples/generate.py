@@ -1,4 +1,4 @@
-"""Deterministic sample exports of phường Chu Văn An (unit 10549), 2024-01 .. 2025-12.
+"""Deterministic sample exports of phường Chu Văn An (unit 10549), 2024-01 .. 2025-12 (or later on request).
 
 What is written (see docs/contracts.md, "Sample data"):
 
@@ -14,7 +14,15 @@ Every figure a target depends on is an exact function of ``samples/params.yaml``
 rules at its top); ``random.Random(seed)`` only draws dossier-level detail (procedure, times, which
 dossier is late). Same seed, same bytes: xlsx timestamps and zip-entry times are pinned.
 
-CLI: ``python -m samples.generate --out DIR [--seed N]``.
+By default the tree covers 2024-01 .. 2025-12 and its bytes never change. A caller that needs a later
+month (the 2026 plan's January) asks for it: ``last="2026-01"`` (CLI ``--to 2026-01``) extends the range
+through that month, within the years ``params.yaml`` has figures for; ``months=`` (CLI ``--from``) writes
+the workbooks and exports of some months only (dossiers.json always holds the whole range). The dossiers
+of 2024-01 .. 2025-12 are the same in an extended range, drawn from the same random stream, except what
+a later extraction sees: December 2025's carried dossiers finish in January 2026 (drawn from a stream of
+their own) and the state as of the end of the last month (handed over, not "waiting").
+
+CLI: ``python -m samples.generate --out DIR [--seed N] [--from YYYY-MM] [--to YYYY-MM]``.
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 PARAMS_PATH = Path(__file__).with_name("params.yaml")
-MONTHS = [(y, m) for y in (2024, 2025) for m in range(1, 13)]
+FIRST_MONTH = (2024, 1)
+DEFAULT_LAST = (2025, 12)   # the default range ends here: what it writes never changes
+MONTHS = [(y, m) for y in (2024, 2025) for m in range(1, 13)]   # the default range
 TS_FORMAT = "%d/%m/%Y %H:%M:%S"
 # Pinned workbook metadata and zip-entry time, so the same seed gives the same bytes.
 FIXED_TIMESTAMP = dt.datetime(2026, 1, 5, 8, 0, 0)
@@ -62,6 +72,34 @@ LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 
 
 # ----------------------------------------------------------------------------------------- helpers
+def parse_month(text: str) -> tuple[int, int]:
+    """``"2026-01"`` -> ``(2026, 1)``; ValueError naming the text otherwise."""
+    try:
+        y, m = (int(x) for x in str(text).split("-"))
+    except ValueError:
+        raise ValueError(f"{text!r}: expected a month YYYY-MM, e.g. 2026-01") from None
+    if not 1 <= m <= 12 or len(str(text)) != 7:
+        raise ValueError(f"{text!r}: expected a month YYYY-MM, e.g. 2026-01")
+    return y, m
+
+
+def months_through(last: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every month from FIRST_MONTH to ``last`` inclusive."""
+    out, (y, m) = [], FIRST_MONTH
+    while (y, m) <= last:
+        out.append((y, m))
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return out
+
+
+def check_last(params: dict, last: tuple[int, int]) -> None:
+    """The range must end in a year the parameters have figures for (``years`` of params.yaml)."""
+    years = params.get("years") or [DEFAULT_LAST[0]]
+    if last < DEFAULT_LAST or (last > DEFAULT_LAST and last[0] not in years):
+        raise ValueError(f"{last[0]}-{last[1]:02d}: the samples end in 2025-12 or a later month of a year "
+                         f"samples/params.yaml has figures for ({', '.join(map(str, years))})")
+
+
 def load_params(path: Path = PARAMS_PATH) -> dict:
     """The generator's parameters (samples/params.yaml) as a dict."""
     with open(path, encoding="utf-8") as fh:
@@ -555,13 +593,20 @@ def _fmt(ts: dt.datetime | None) -> str | None:
     return ts.strftime(TS_FORMAT) if ts else None
 
 
-def generate_dossiers(params: dict, seed: int) -> list[dict]:
-    """Every dossier received 2024-01 .. 2025-12, final state as of ``public_service.as_of``."""
+def generate_dossiers(params: dict, seed: int, last: tuple[int, int] = DEFAULT_LAST) -> list[dict]:
+    """Every dossier received 2024-01 .. ``last``, final state as of ``public_service.as_of`` (a range
+    extended past 2025-12: as of the end of its last month)."""
     ps = params["public_service"]
+    check_last(params, last)
     rng = random.Random(seed)
+    # a dossier carried into a month after the default range finishes with draws of its own, so the
+    # default range's stream (and every dossier drawn from it) is the same in an extended range
+    later = random.Random(f"{seed}:after-{DEFAULT_LAST[0]}-{DEFAULT_LAST[1]:02d}")
     _HOLIDAYS.clear()
     _HOLIDAYS.update(ps.get("holidays", []))
     as_of = dt.datetime.strptime(ps["as_of"], TS_FORMAT)
+    if last > DEFAULT_LAST:
+        as_of = max(as_of, dt.datetime.combine(month_end(*last), dt.time(23, 59, 59)))
     procs = [{"code": p[0], "name": p[1], "field": p[2], "field_name": p[3], "level": p[4], "days": p[5],
               "fee": p[6], "fee_name": p[7], "weight": p[8], "zero_entry": len(p) > 9 and p[9] == "zero_fee_entry"}
              for p in ps["procedures"]]
@@ -569,7 +614,8 @@ def generate_dossiers(params: dict, seed: int) -> list[dict]:
     free_procs = [p for p in procs if p["fee"] == 0]
     unit = params["unit_code"]
     out: list[dict] = []
-    for y, m in MONTHS:
+    stop = last   # (the loop below has a `last` of its own)
+    for y, m in months_through(stop):
         c = month_counts(ps, y)[m - 1]
         n = c["received"]
         wdays = _working_days(y, m)
@@ -589,6 +635,7 @@ def generate_dossiers(params: dict, seed: int) -> list[dict]:
         late = set(same[: c["late"]])
         month_recs = []
         for i in range(n):
+            draw = rng
             pool = fee_procs if i in fee else free_procs
             if i in carry:
                 pool = [p for p in pool if p["days"] >= 5]
@@ -614,9 +661,10 @@ def generate_dossiers(params: dict, seed: int) -> list[dict]:
                     end = tu_choi
                 status = 6 if end else 7
             elif i in carry:
-                if (ny, nm) <= (2025, 12):
+                if (ny, nm) <= stop:
+                    draw = rng if (ny, nm) <= DEFAULT_LAST else later
                     cands = [d for d in _working_days(ny, nm) if d <= due_date] or [next_first_wd]
-                    end = _at(rng, rng.choice(cands))
+                    end = _at(draw, draw.choice(cands))
                 status = None
             elif i in late:
                 end_date = add_working_days(due_date, rng.randint(1, 2))
@@ -636,7 +684,7 @@ def generate_dossiers(params: dict, seed: int) -> list[dict]:
                 if end is None:
                     status = 4            # Đang xử lý
                 else:
-                    handed = _at(rng, add_working_days(end.date(), rng.randint(0, 3)))
+                    handed = _at(draw, add_working_days(end.date(), draw.randint(0, 3)))
                     handed = max(handed, end + dt.timedelta(minutes=5))
                     if handed > as_of:
                         handed, status = None, 9   # Chờ trả kết quả
@@ -688,8 +736,8 @@ def _csv_value(v: Any) -> str:
     return str(v)
 
 
-def write_public_service(dossiers: list[dict], out: Path) -> list[Path]:
-    """dossiers.json (all) and per-month exports (received or finished in the month)."""
+def write_public_service(dossiers: list[dict], out: Path, months: list[tuple[int, int]] = MONTHS) -> list[Path]:
+    """dossiers.json (all) and the exports of ``months`` (dossiers received or finished in the month)."""
     base = out / "public_service"
     (base / "exports").mkdir(parents=True, exist_ok=True)
     written = []
@@ -697,7 +745,7 @@ def write_public_service(dossiers: list[dict], out: Path) -> list[Path]:
     body = ",\n".join(json.dumps(d, ensure_ascii=False) for d in dossiers)
     path.write_text(f'{{"tong_so": {len(dossiers)}, "du_lieu": [\n{body}\n]}}\n', encoding="utf-8")
     written.append(path)
-    for y, m in MONTHS:
+    for y, m in months:
         recs = [d for d in dossiers
                 if _in_month(d["NgayTiepNhan"], y, m) or _in_month(d["NgayKetThucXuLy"], y, m)]
         jp = base / "exports" / f"ho-so-{y}-{m:02d}.json"
@@ -723,24 +771,43 @@ WORKBOOKS = {
 }
 
 
-def generate(out_dir: Path, seed: int = 2025, params_path: Path = PARAMS_PATH) -> dict:
-    """Write the whole sample tree under ``out_dir``; return a manifest of the paths written.
+def generate(out_dir: Path, seed: int = 2025, params_path: Path = PARAMS_PATH, last: str = "2025-12",
+             months: list[str] | None = None) -> dict:
+    """Write the sample tree under ``out_dir``; return a manifest of the paths written.
+
+    Args:
+        last: the range's last month (default 2025-12; later within params.yaml's ``years``).
+        months: write the workbooks and exports of these months only (``"YYYY-MM"``, within the range);
+            default every month of the range. dossiers.json always holds every dossier of the range.
 
     Returns:
         ``{"out_dir", "seed", "workbooks": {source: [paths]}, "dossiers": path, "exports": [paths],
         "dossier_count"}``.
+
+    Raises:
+        ValueError: ``last`` or a month of ``months`` is not a month of the range.
     """
     out_dir = Path(out_dir)
     params = load_params(params_path)
+    end = parse_month(last)
+    check_last(params, end)
+    span = months_through(end)
+    wanted = span
+    if months is not None:
+        wanted = [parse_month(p) for p in months]
+        outside = [f"{y}-{m:02d}" for y, m in wanted if (y, m) not in span]
+        if outside:
+            raise ValueError(f"{', '.join(outside)}: not in the sample range 2024-01 .. {last}")
+        wanted = sorted(set(wanted))
     unit = params["unit_code"]
     workbooks: dict[str, list[Path]] = {k: [] for k in WORKBOOKS}
     for source, (stem, writer) in WORKBOOKS.items():
-        for y, m in MONTHS:
+        for y, m in wanted:
             path = out_dir / "inbox" / unit / source / f"{y}-{m:02d}" / f"{stem}-{y}-{m:02d}.xlsx"
             writer(params, y, m, path)
             workbooks[source].append(path)
-    dossiers = generate_dossiers(params, seed)
-    ps_files = write_public_service(dossiers, out_dir)
+    dossiers = generate_dossiers(params, seed, end)
+    ps_files = write_public_service(dossiers, out_dir, wanted)
     return {"out_dir": out_dir, "seed": seed, "workbooks": workbooks, "dossiers": ps_files[0],
             "exports": ps_files[1:], "dossier_count": len(dossiers)}
 
@@ -750,8 +817,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m samples.generate", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, type=Path, help="output directory")
     ap.add_argument("--seed", type=int, default=2025, help="random seed for dossier detail (default 2025)")
+    ap.add_argument("--to", default="2025-12", metavar="YYYY-MM",
+                    help="last month of the range (default 2025-12; e.g. 2026-01 for the 2026 plan's January)")
+    ap.add_argument("--from", dest="start", default=None, metavar="YYYY-MM",
+                    help="write the workbooks and exports from this month on only (default 2024-01)")
     args = ap.parse_args(argv)
-    manifest = generate(args.out, seed=args.seed)
+    try:
+        end = parse_month(args.to)
+        months = None
+        if args.start is not None:
+            first = parse_month(args.start)
+            months = [f"{y}-{m:02d}" for y, m in months_through(end) if (y, m) >= first]
+            if not months:
+                raise ValueError(f"--from {args.start} is after --to {args.to}")
+        manifest = generate(args.out, seed=args.seed, last=args.to, months=months)
+    except ValueError as exc:
+        ap.error(str(exc))
     n_wb = sum(len(v) for v in manifest["workbooks"].values())
     print(f"wrote {n_wb} workbooks, {manifest['dossier_count']} dossiers and "
           f"{len(manifest['exports'])} exports under {args.out}")

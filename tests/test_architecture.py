@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["connectors", "expectations", "warehouse", "alerts", "reports"]
+CORE = ["connectors", "expectations", "warehouse", "alerts", "reports", "plans"]
 TOOLS = ["samples", "standin"]
 FIRST_PARTY = {"flows", *CORE, *TOOLS, "tests"}
 

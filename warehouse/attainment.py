@@ -19,6 +19,11 @@ Rules worth knowing (docs/contracts.md, ../shared/reference/targets.md):
   in ``detail`` and ``gap_text``; the tax report's "same period last year" (``REV_PRIOR_YTD``) stands for
   last year's ``REV_YTD`` where the warehouse holds none (``SAME_PERIOD_LAST_YEAR``).
 
+A target of the plan still to review (catalogue ``status: needs_review``: no source or measure yet) is
+never judged: ``evaluate_targets`` gives it the status ``needs_review`` with its reason, no snapshot is
+stored for it (the status vocabulary of the snapshots is unchanged), and ``read_attainment`` lists it
+beside the judged targets of its plan, so a target without a source is visibly untracked.
+
 Beside the status so far, every target gets an outlook for the year (``outlook_*`` and ``gap_*``
 columns; the rule set is in the "outlook for the year" section below and in warehouse/README.md).
 Snapshots are kept: ``read_attainment(..., as_of=)`` reads a month as it was judged on a day,
@@ -55,6 +60,21 @@ OBSERVATION_READ_COLUMNS = ["indicator_code", "unit_code", "period", "member_cod
 TARGET_READ_COLUMNS = ["plan_id", "plan_code", "target_code", "plan_item", "name_vi", "measure_vi",
                        "source_code", "display_unit", "comparison", "bound_low", "bound_high",
                        "accumulates", "max_age_months", "measure"]
+
+
+# a target without a source or measure yet (catalogue `status: needs_review`): listed, never judged or stored
+NEEDS_REVIEW = "needs_review"
+
+
+def _review_row(target: dict, unit_code: str, period: str, measure: dict) -> dict:
+    reason = str(measure.get("reason") or "")
+    row = dict.fromkeys(ATTAINMENT_COLUMNS)
+    row.update({"target_code": target["target_code"], "unit_code": str(unit_code), "period": period,
+                "bound_low": _num(target.get("bound_low")), "bound_high": _num(target.get("bound_high")),
+                "comparison": target.get("comparison") or "", "status": NEEDS_REVIEW, "inputs": [],
+                "detail": f"cần rà soát, chưa có nguồn số liệu (needs review: {reason})",
+                "gap_text": "Cần rà soát – chưa có nguồn"})
+    return row
 
 
 # --------------------------------------------------------------------------- pure evaluation
@@ -882,6 +902,9 @@ def evaluate_targets(targets: pd.DataFrame, observations: pd.DataFrame, unit_cod
     out = []
     for target in targets.to_dict("records"):
         measure = _measure_of(target)
+        if measure.get("kind") == NEEDS_REVIEW:
+            out.append(_review_row(target, unit_code, period, measure))
+            continue
         comparison = target["comparison"]
         low, high = _num(target.get("bound_low")), _num(target.get("bound_high"))
         accumulates = target.get("accumulates")
@@ -1068,6 +1091,8 @@ def save_evaluations_many(engine: Engine, batches: list[tuple[int, pd.DataFrame]
     Returns:
         The number of new snapshot rows.
     """
+    # a target still to review is listed by read_attainment from the catalogue, never stored as a snapshot
+    batches = [(plan_id, frame[frame["status"] != NEEDS_REVIEW]) for plan_id, frame in batches]
     batches = [(plan_id, frame) for plan_id, frame in batches if not frame.empty]
     if not batches:
         return 0
@@ -1163,8 +1188,29 @@ def read_attainment(engine: Engine, unit_code: str, period: str,
                      "display_unit": display_unit, "plan_id": row["plan_id"],
                      "evaluated_at": _utc(row["evaluated_at"]), "evaluation_id": row["evaluation_id"],
                      "is_restatement": bool(row["is_restatement"])})
+    rows += _review_rows(engine, {k[0] for k in latest}, {k for k in latest}, unit_code, period)
     frame = pd.DataFrame(rows, columns=ATTAINMENT_COLUMNS + extra)
     return frame.sort_values("target_code", kind="stable").reset_index(drop=True)
+
+
+def _review_rows(engine: Engine, plan_ids: set, judged: set, unit_code: str, period: str) -> list[dict]:
+    """The targets still to review of the plans judged for the period (read_attainment lists them too)."""
+    if not plan_ids:
+        return []
+    t = models.targets
+    query = (sa.select(t).where(t.c.plan_id.in_(plan_ids), t.c.measure_json.like(f'%"{NEEDS_REVIEW}"%'))
+             .order_by(t.c.target_code))
+    with engine.connect() as conn:
+        targets = [dict(r._mapping) for r in conn.execute(query)]
+    rows = []
+    for target in targets:
+        measure = json.loads(target["measure_json"])
+        if measure.get("kind") != NEEDS_REVIEW or (target["plan_id"], target["target_code"]) in judged:
+            continue
+        rows.append({**_review_row(target, unit_code, period, measure), "name_vi": target["name_vi"],
+                     "display_unit": target["display_unit"], "plan_id": target["plan_id"], "evaluated_at": None,
+                     "evaluation_id": None, "is_restatement": False})
+    return rows
 
 
 HISTORY_COLUMNS = ["evaluation_id", "target_code", "unit_code", "period", "evaluated_at", "revision",

@@ -2,6 +2,9 @@
 
 ``read_catalogue`` checks the file against the measure and comparison kinds that
 ``warehouse.attainment`` knows and fails with a ``CatalogueError`` naming the target and the field.
+A target marked ``status: needs_review`` (written by ``thidua plan import`` for a sentence it could not
+type or map) needs only its code, name and ``review_reason``; it is loaded with the measure
+``{"kind": "needs_review", "reason": …}`` and shown as untracked by ``warehouse.attainment``.
 ``load_catalogue`` upserts units, sources, the plan and its targets: re-running it changes nothing,
 a changed file updates the rows (and a target removed from the file is removed from the plan).
 """
@@ -28,6 +31,8 @@ from warehouse.errors import CatalogueError
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MEASURE_KINDS = ("growth", "ratio", "total", "items_meeting", "assessment")
+# a target of the plan that has no source or measure yet (status: needs_review); never judged
+NEEDS_REVIEW = "needs_review"
 WINDOWS = ("latest", "ytd_sum", "year_end")
 # comparison -> (needs bound_low, needs bound_high)
 COMPARISONS = {
@@ -144,6 +149,11 @@ def _check_target(raw, index: int, source_codes: set[str]) -> dict:
         raise _fail(f"targets[{index}]", "code", "missing")
     where = f"target {code}"
     name_vi = _require_text(raw, "name_vi", where)
+    status = raw.get("status")
+    if status is not None and status != NEEDS_REVIEW:
+        raise _fail(where, "status", f"{status!r}: expected '{NEEDS_REVIEW}' or no status")
+    if status == NEEDS_REVIEW:
+        return _check_review_target(raw, where, code, name_vi)
     source = _require_text(raw, "source", where)
     if source_codes and source not in source_codes:
         raise _fail(where, "source", f"{source!r} is not a source of this catalogue "
@@ -180,6 +190,27 @@ def _check_target(raw, index: int, source_codes: set[str]) -> dict:
             "display_unit": raw.get("display_unit"), "comparison": comparison, "bound_low": low,
             "bound_high": high, "accumulates": accumulates, "max_age_months": measure["max_age_months"],
             "measure": measure}
+
+
+def _check_review_target(raw: dict, where: str, code: str, name_vi: str) -> dict:
+    """A target still to review: its reason, and the comparison and bounds understood (optional)."""
+    reason = _require_text(raw, "review_reason", where)
+    understood = raw.get("understood") or {}
+    if not isinstance(understood, dict):
+        raise _fail(where, "understood", f"expected a mapping, found {understood!r}")
+    comparison = understood.get("comparison")
+    if comparison is not None and comparison not in COMPARISONS:
+        raise _fail(where, "understood.comparison", f"{comparison!r} is not one of {', '.join(COMPARISONS)}")
+    plan_item = raw.get("plan_item")
+    if plan_item is not None and (isinstance(plan_item, bool) or not isinstance(plan_item, int)):
+        raise _fail(where, "plan_item", f"expected an integer, found {plan_item!r}")
+    return {"target_code": code, "plan_item": plan_item, "name_vi": name_vi, "measure_vi": raw.get("measure_vi"),
+            "source_code": str(raw.get("source") or ""), "display_unit": understood.get("display_unit"),
+            "comparison": comparison or "",
+            "bound_low": _number(understood.get("bound_low"), where, "understood.bound_low"),
+            "bound_high": _number(understood.get("bound_high"), where, "understood.bound_high"),
+            "accumulates": False, "max_age_months": 0,
+            "measure": {"kind": NEEDS_REVIEW, "reason": reason, "max_age_months": 0}}
 
 
 def _unique(rows: list[dict], key: str, what: str) -> None:
