@@ -10,17 +10,16 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup system-deps demo test lint lock clean serve deploy worker audit bench bench-medium bench-quick
+.PHONY: setup system-deps demo test lint lock clean serve deploy worker audit bench bench-medium bench-quick screens
 
 setup: $(STAMP)
 
-# Editable install in compat mode: the checkout itself goes on sys.path, so packages added later import
-# without a reinstall (the default editable finder froze the package list; setuptools calls compat
-# transitional).
+# Editable install: pyproject's package-dir makes it a .pth file naming the checkout, so packages added
+# later import without a reinstall (no package-list finder, no deprecated "compat" mode, no warning box).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 ## demo: generate sample exports 2024-01..2025-12, start the stand-in API, close every month of 2025
@@ -31,22 +30,25 @@ demo: setup
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
 ## system-deps: the Debian packages the tests drive, installed when missing (as root or through sudo):
-# headless Chromium + ChromeDriver (dashboard), LibreOffice Calc (report -> PDF, .xls/.ods copies),
-# poppler-utils (PDF pages read back); then the local PostgreSQL server started if it is down
-DEB_PACKAGES := chromium chromium-driver libreoffice-calc-nogui poppler-utils
+# headless Chromium + ChromeDriver (dashboard), LibreOffice Calc (report -> PDF, .xls/.ods copies), Writer (a plan .docx -> PDF),
+# poppler-utils (PDF pages read back); then the local PostgreSQL server started if it is down.
+# One script does it all (ops/test-deps.sh; idempotent: a machine that has everything pays a few dpkg queries);
+# .ci/run reaches it through `make test`.
+DEB_PACKAGES := chromium chromium-driver libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
 system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
-	  echo "installing Debian packages:$$missing"; \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -q >/dev/null || true; \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
-	fi
-	ops/test-deps.sh
+	@DEB_PACKAGES="$(DEB_PACKAGES)" ops/test-deps.sh
 
+# The suite runs in $(TEST_WORKERS) processes (pytest-xdist), a test file per process at a time: each process has
+# its own Prefect test server, stand-in API and PostgreSQL databases; the reliability summary gathers them.
+TEST_WORKERS ?= 2
 test: setup system-deps
 	@mkdir -p "$(PREFECT_HOME)"
-	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q --durations=20
+	PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=20
+
+## screens: PNG screenshots of the dashboard, a target page, a validation report and the printed report
+# into docs/screens/ (ops/screens.py: the demo warehouse under data/screens, made once; Chromium, LibreOffice)
+screens: setup system-deps
+	$(PY) ops/screens.py
 
 ## bench: pipeline vs baseline side by side (bench/README.md; hours: a 114-ward city, 1 M dossiers, 3,321 units)
 # Needs the PostgreSQL server (THIDUA_BENCH_PG_URL); inputs are cached under data/bench/.

@@ -135,4 +135,6 @@ def send_all(message: AlertMessage, channels) -> dict[str, str | None]:
             outcome[channel.name] = None
         except AlertDeliveryError as exc:
             outcome[channel.name] = str(exc)
+        except (TypeError, ValueError) as exc:  # a message that cannot be encoded: told, and still owed
+            outcome[channel.name] = f"{channel.name}: the message could not be encoded ({type(exc).__name__})"
     return outcome

@@ -9,6 +9,8 @@ e-mail. No secrets ever enter a message: the flows build it from the delivery an
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 KIND_TITLES = {
@@ -63,6 +65,63 @@ class AlertMessage:
         return rows
 
 
+def _non_finite(value) -> str | None:
+    """``Infinity`` / ``-Infinity`` / ``NaN`` for a non-finite number (float, numpy, Decimal), else None."""
+    if isinstance(value, bool | int | str) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return None
+
+
+_NON_FINITE_VI = {"Infinity": "vô cực", "-Infinity": "âm vô cực", "NaN": "không xác định"}
+
+
+def shown(value, vi: bool = False) -> str:
+    """A value as people read it in a line: a non-finite number in words (``vô cực``, ``không xác định`` in
+    Vietnamese; ``Infinity``, ``NaN`` in English), anything else as its text."""
+    odd = _non_finite(value)
+    if odd is not None:
+        return _NON_FINITE_VI[odd] if vi else odd
+    return "" if value is None else str(value)
+
+
+def plain_json(value):
+    """`value` made JSON-safe: non-finite numbers as the strings ``Infinity`` / ``-Infinity`` / ``NaN``,
+    numpy scalars and Decimals as numbers, dates as ISO text, anything else unknown as its text."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain_json(v) for v in value]
+    if isinstance(value, int):
+        return value
+    odd = _non_finite(value)
+    if odd is not None:
+        return odd
+    if isinstance(value, float):
+        return value
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return plain_json(item())
+        except (TypeError, ValueError):
+            pass
+    try:
+        return float(value)  # Decimal, Fraction …
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+
+
 def title(message: AlertMessage) -> tuple[str, str]:
     """(Vietnamese, English) headline of the message."""
     vi, en = KIND_TITLES.get(message.kind, (message.kind, message.kind))
@@ -111,10 +170,10 @@ def sample_lines(s: dict) -> tuple[str, str]:
     if s.get("message_vi") and s.get("message_en"):
         return s["message_vi"], s["message_en"]
     raw = s.get("raw_text")
-    found_vi = "ô trống" if raw in (None, "") else f"'{raw}'"
-    found_en = "an empty cell" if raw in (None, "") else f"'{raw}'"
-    expected_en = s.get("expected") or ""
-    expected_vi = s.get("expected_vi") or expected_en
+    found_vi = "ô trống" if raw is None or raw == "" else f"'{shown(raw, True)}'"
+    found_en = "an empty cell" if raw is None or raw == "" else f"'{shown(raw)}'"
+    expected_en = shown(s.get("expected") or "")
+    expected_vi = shown(s.get("expected_vi"), True) if s.get("expected_vi") else expected_en
     tail_vi = f", cần {expected_vi}" if expected_vi else ""
     tail_en = f", expected {expected_en}" if expected_en else ""
     key = f" ({s['key']})" if s.get("key") else ""
@@ -135,15 +194,15 @@ def format_text(message: AlertMessage) -> str:
             count = f.get("unexpected_count")
             level_vi, level_en = ("LỖI", "ERROR") if f.get("severity") == "error" else ("CẢNH BÁO", "WARNING")
             lines.append(f"  • [{level_vi}] {f.get('description_vi')} ({f.get('rule_id')})"
-                         + (f" — {count} dòng" if count is not None else ""))
+                         + (f" — {shown(count, True)} dòng" if count is not None else ""))
             lines.append(f"    [{level_en}] {f.get('description_en')} ({f.get('rule_id')})"
-                         + (f" — {count} row(s)" if count is not None else ""))
-            shown, rest = _listed(f)
-            if not shown and (f.get("found") or f.get("expected")):
-                lines.append(f"    - gặp {f.get('found_vi') or f.get('found')}; "
-                             f"cần {f.get('expected_vi') or f.get('expected')}")
-                lines.append(f"      found {f.get('found')}; expected {f.get('expected')}")
-            for s in shown:
+                         + (f" — {shown(count)} row(s)" if count is not None else ""))
+            listed, rest = _listed(f)
+            if not listed and (f.get("found") or f.get("expected")):
+                lines.append(f"    - gặp {shown(f.get('found_vi') or f.get('found'), True)}; "
+                             f"cần {shown(f.get('expected_vi') or f.get('expected'), True)}")
+                lines.append(f"      found {shown(f.get('found'))}; expected {shown(f.get('expected'))}")
+            for s in listed:
                 line_vi, line_en = sample_lines(s)
                 lines += [f"    - {line_vi}", f"      {line_en}"]
             if rest:
@@ -156,7 +215,7 @@ def format_text(message: AlertMessage) -> str:
 def webhook_payload(message: AlertMessage) -> dict:
     """A JSON body most chat webhooks accept (``text``), with the structured alert beside it."""
     vi, en = title(message)
-    return {
+    return plain_json({
         "text": format_text(message),
         "title": f"{vi} / {en}",
         "alert": {
@@ -171,4 +230,4 @@ def webhook_payload(message: AlertMessage) -> dict:
             "sample_rows": message.sample_rows(),
             "report_url": message.report_url,
         },
-    }
+    })

@@ -109,9 +109,36 @@ def check_delivery_path(inbox_root: str | Path, path: str | Path) -> tuple[str, 
     if name.startswith("."):
         raise _fail(text, f"the hidden file '{name}'", "a delivered file (hidden files are not deliveries)")
     full = root.joinpath(*parts)
-    if full.is_symlink() or not full.resolve().is_relative_to(root):
-        raise _fail(text, "a link leading outside the inbox", f"a regular file inside {root}")
+    check_no_links(root, parts, shown=text)
     return unit, source, period, full
+
+
+_LEVELS = ("unit folder", "source folder", "month folder", "file")
+
+
+def check_no_links(inbox_root: str | Path, parts: tuple[str, ...] | list[str], *, shown: object | None = None) -> Path:
+    """The path `inbox_root`/`parts` (unit, source, month[, file]) when no level of it is a symbolic link
+    and it stays inside the inbox once resolved; BadInputError naming the link otherwise.
+
+    Checked before anything reads or moves a delivery: a month folder (or a file) that is a link leading
+    out of the inbox must never let a file outside it be moved into quarantine or processed.
+    """
+    root = Path(inbox_root).resolve()
+    level = root
+    for kind, part in zip(_LEVELS, parts, strict=False):
+        level = level / part
+        if level.is_symlink():
+            try:
+                target = level.readlink()
+            except OSError:
+                target = "?"
+            raise _fail(shown if shown is not None else level, f"the {kind} '{part}' is a link (to {target})",
+                        f"a real {'file' if kind == 'file' else 'folder'} inside the inbox {root}: links are refused, "
+                        "nothing was moved")
+    if level.exists() and not level.resolve().is_relative_to(root):
+        raise _fail(shown if shown is not None else level, "a path leading outside the inbox",
+                    f"a path inside {root}")
+    return level
 
 
 def discover_deliveries(inbox_root: str | Path) -> list[tuple[str, str, str, Path]]:
@@ -134,4 +161,5 @@ def discover_deliveries(inbox_root: str | Path) -> list[tuple[str, str, str, Pat
     return sorted(found, key=lambda t: (t[0], t[1], t[2], t[3].name))
 
 
-__all__ = ["SOURCE_CODES", "check_delivery_path", "check_file_name", "check_file_size", "discover_deliveries"]
+__all__ = ["SOURCE_CODES", "check_delivery_path", "check_file_name", "check_file_size", "check_no_links",
+           "discover_deliveries"]

@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.monthly_close import close_month, previous_period
+from flows.params import unit_code_text
 from flows.periods import periods_between
 from flows.settings import get_settings
 from warehouse import db as wh_db
@@ -28,9 +29,10 @@ def summarise(result: dict) -> dict:
 
 
 @flow(name="backfill")
-def backfill(start: str, end: str, unit_code: str | None = None) -> list[dict]:
+def backfill(start: str, end: str, unit_code: str | int | None = None) -> list[dict]:
     """Close every month from `start` to `end` (``YYYY-MM``, inclusive), oldest first."""
-    return [summarise(close_month(period=period, unit_code=unit_code)) for period in periods_between(start, end)]
+    unit = unit_code_text(unit_code)
+    return [summarise(close_month(period=period, unit_code=unit)) for period in periods_between(start, end)]
 
 
 @task(name="find_pending_sources", cache_policy=NO_CACHE, timeout_seconds=120)
@@ -58,14 +60,16 @@ def find_pending_sources(unit_code: str, period: str) -> dict[str, str]:
 
 
 @flow(name="catch-up")
-def catch_up(period: str | None = None, unit_code: str | None = None) -> dict:
+def catch_up(period: str | None = None, unit_code: str | int | None = None) -> dict:
     """Re-close the previous month if a source is still missing or a new delivery arrived.
 
     Returns:
         ``{"period", "unit_code", "pending": {source: reason}, "closed": summary | None}``.
     """
-    unit = unit_code or get_settings().unit_code
+    unit = unit_code_text(unit_code) or get_settings().unit_code
     period = period or previous_period(flow_run.scheduled_start_time)
     pending = find_pending_sources(unit, period)
+    if not pending:  # a close would send them itself
+        tasks.send_owed_alerts(get_settings())
     closed = summarise(close_month(period=period, unit_code=unit)) if pending else None
     return {"period": period, "unit_code": unit, "pending": pending, "closed": closed}

@@ -8,7 +8,10 @@
     thidua db upgrade
     thidua demo
 
-A user's mistake ends with one clear sentence on stderr and a non-zero exit, never a traceback.
+A user's mistake ends with one clear sentence on stderr and a non-zero exit, never a traceback. Exit codes:
+0 done; 1 a bug (the one case with a traceback); 2 the user's or operator's mistake (a command's argument, a
+setting, a delivered file); 3 the close ran but a source failed or was quarantined; 4 a service needed is
+unreachable (the warehouse database, the Prefect API, a source after its retries): try again later.
 """
 
 from __future__ import annotations
@@ -21,20 +24,40 @@ from pathlib import Path
 
 import typer
 
-from flows.periods import PeriodError, check_period, periods_between
+from flows.ephemeral import tie_ephemeral_server_to_this_process
+from flows.periods import PeriodError, check_begun, check_plan_year, local_today, periods_between
 
 # Without PREFECT_API_URL the CLI runs flows against Prefect's temporary local server. Its default start-up
 # wait (20 s) is too short on a busy 2-core machine (a city backfill beside other jobs timed out); two
 # minutes is still a clear failure when the server really cannot start. An operator's value wins.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# That server dies with this command, even killed (kill -9) or terminated: no orphaned servers.
+tie_ephemeral_server_to_this_process()
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="thidua: monthly emulation-target integration for a ward.")
+
+class _Program(typer.Typer):
+    """The `thidua` program as run from a terminal (the console script calls ``app()``): Prefect's console
+    keeps to what the command does not say itself, and is silent once the command has ended, while the
+    process exits (flows/console.py). Tests invoking the commands (CliRunner) do not pass here."""
+
+    def __call__(self, *args, **kwargs):
+        from flows.console import command_finished, quiet_prefect_console
+
+        quiet_prefect_console()
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            command_finished()
+
+
+app = _Program(add_completion=False, no_args_is_help=True,
+               help="thidua: monthly emulation-target integration for a ward.")
 db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Warehouse administration.")
 app.add_typer(db_app, name="db")
 
 EXIT_USER_ERROR = 2
 EXIT_SOURCES_NEED_ATTENTION = 3
+EXIT_UNREACHABLE = 4
 
 
 class UserError(Exception):
@@ -62,9 +85,66 @@ class OutputFormat(StrEnum):
 def _user_errors() -> tuple[type[BaseException], ...]:
     from connectors.errors import ConnectorError
     from expectations.errors import ExpectationsError
+    from flows.errors import PathOutsideRootError
+    from flows.settings import SettingsError
     from warehouse.errors import WarehouseError
 
-    return (UserError, PeriodError, ConnectorError, ExpectationsError, WarehouseError, FileNotFoundError)
+    return (UserError, PeriodError, SettingsError, ConnectorError, ExpectationsError, WarehouseError,
+            FileNotFoundError, PathOutsideRootError)
+
+
+def _infrastructure_errors() -> tuple[type[BaseException], ...]:
+    from connectors.errors import RetriableSourceError
+    from flows.errors import DeliveryFilingError
+    from warehouse.locks import LockTimeout
+
+    return (RetriableSourceError, LockTimeout, DeliveryFilingError)
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """One sentence when ``exc``, or the error that caused it, means a service is unreachable or was lost (the
+    warehouse database, the Prefect API, a source still failing after its retries); None for anything else."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        sentence = _unreachable(exc)
+        if sentence is not None:
+            return sentence
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    import sqlalchemy.exc as sa_exc
+
+    from connectors.errors import RetriableSourceError
+    from flows.errors import DeliveryFilingError
+    from warehouse.locks import LockTimeout
+
+    if isinstance(exc, LockTimeout):  # another run of the same ward held the close for longer than we waited
+        return str(exc)
+    if isinstance(exc, DeliveryFilingError):  # the disk or a permission: nothing recorded, the file stays
+        return f"a delivery could not be filed: {exc}"
+
+    if isinstance(exc, sa_exc.DBAPIError) and (isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+                                               or exc.connection_invalidated):
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return f"cannot use the warehouse (THIDUA_WAREHOUSE_URL): {first}"
+    if isinstance(exc, sa_exc.TimeoutError):
+        return f"the warehouse (THIDUA_WAREHOUSE_URL) gave no connection in time: {str(exc).splitlines()[0]}"
+    if isinstance(exc, RetriableSourceError):
+        return f"a source is unreachable after its retries: {exc}"
+    if "httpx" in sys.modules:
+        import httpx
+
+        if isinstance(exc, httpx.TransportError):
+            where = "the Prefect API (PREFECT_API_URL)" if os.environ.get("PREFECT_API_URL") else "a service"
+            return f"cannot reach {where}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API at "):  # Prefect's client
+        return f"cannot reach the Prefect API (PREFECT_API_URL): {str(exc).splitlines()[0]}"
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return f"a service is unreachable: {type(exc).__name__}: {exc}"
+    return None
 
 
 def echo_pairs(pairs, *, err: bool = False, indent: str = "    ") -> None:
@@ -82,9 +162,16 @@ def friendly(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            from flows.settings import get_settings
+
+            get_settings().check()  # every setting first: a bad one is one sentence, before any work
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
+        except _infrastructure_errors() as exc:  # a source still failing after its retries, a lock held too
+            # long, a file that could not be filed: not the user's mistake
+            typer.echo(f"error: {unreachable(exc)} (exit {EXIT_UNREACHABLE}: try again once it is back)", err=True)
+            raise typer.Exit(EXIT_UNREACHABLE) from None
         except _user_errors() as exc:
             problems = getattr(exc, "problems", None) or []
             if len(problems) > 1 and callable(getattr(exc, "lines", None)):
@@ -96,22 +183,45 @@ def friendly(fn):
             else:
                 typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
-        except Exception as exc:  # a database that cannot be reached is an operator's problem, not a bug
-            from sqlalchemy.exc import OperationalError
-
-            if isinstance(exc, OperationalError):
-                typer.echo(f"error: cannot use the warehouse: {str(exc.orig).splitlines()[0]}", err=True)
-                raise typer.Exit(EXIT_USER_ERROR) from None
-            raise
+        except Exception as exc:  # a service that cannot be reached is not a bug: its own exit code
+            sentence = unreachable(exc)
+            if sentence is None:
+                raise
+            typer.echo(f"error: {sentence} (exit {EXIT_UNREACHABLE}: try again once it is back)", err=True)
+            raise typer.Exit(EXIT_UNREACHABLE) from None
 
     return wrapper
 
 
 def check_delivery_args(period: str, file: Path) -> None:
-    """The arguments `ingest` and `validate` share: a month and an existing file."""
-    check_period(period)
+    """The arguments `ingest` and `validate` share: a month already begun and an existing file."""
+    check_begun(period, local_today())
     if not file.is_file():
         raise UserError(f"file {file} does not exist or is not a file")
+
+
+def checked_unit(unit) -> str:
+    """``--unit`` (default THIDUA_UNIT): digits only and a unit of the catalogue, before any path is built."""
+    from flows.settings import get_settings
+
+    return get_settings().check_unit(unit)
+
+
+def checked_period(period: str, unit: str, *, judging: bool) -> str:
+    """A month the command may work on: begun (Vietnam time) and of a year the catalogue has ``unit``'s plan
+    for (``judging``: that year; loading: also the year before, the baseline)."""
+    from flows.settings import get_settings
+
+    check_begun(period, local_today())
+    settings = get_settings()
+    catalogue = settings.catalogue_path
+    folder = catalogue if catalogue.is_dir() else catalogue.parent
+    try:
+        shown = f"{folder.relative_to(Path.cwd())}/"
+    except ValueError:
+        shown = f"{folder}/"
+    return check_plan_year(period, settings.plan_years(unit), unit, judging=judging, catalogue=str(catalogue),
+                           folder=shown, catalogue_is_folder=catalogue.is_dir())
 
 
 def print_close_summary(result: dict) -> bool:
@@ -141,11 +251,13 @@ def run(period: str = typer.Option(None, help="Month to close, YYYY-MM (default:
                                                "month's dossiers to none or down by more than "
                                                "THIDUA_DOSSIER_DROP_SHARE.")):
     """Run the monthly-close flow for one month."""
+    from flows.periods import previous_month
+
+    unit = checked_unit(unit)
+    period = checked_period(period or previous_month(local_today()), unit, judging=False)
     from flows.monthly_close import close_month
     from flows.presentation import attainment_table
 
-    if period:
-        check_period(period)
     result = close_month(period=period, unit_code=unit, confirm_drop=confirm_drop)
     ok = print_close_summary(result)
     if result["attainment"] is not None:
@@ -160,9 +272,11 @@ def backfill(start: str = typer.Option(..., "--from", help="First month, YYYY-MM
              end: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
              unit: str = typer.Option(None, help="GSO unit code.")):
     """Close every month of a range, in order, with one line of progress per month."""
+    unit = checked_unit(unit)
+    months = [check_begun(p, local_today()) for p in periods_between(start, end)]  # the range's end first
+    months = [checked_period(p, unit, judging=False) for p in months]
     from flows.monthly_close import close_month
 
-    months = periods_between(start, end)
     ok = True
     for i, period in enumerate(months, 1):
         typer.echo(f"[{i}/{len(months)}] ", nl=False)
@@ -182,9 +296,11 @@ def ingest(source: Source = typer.Option(..., help="Source of the delivery."),
                                                   "it would take the month's dossiers to none or down by more than "
                                                   "THIDUA_DOSSIER_DROP_SHARE.")):
     """Validate and load one delivery, then re-judge that month."""
+    unit = checked_unit(unit)
+    check_delivery_args(period, file)
+    checked_period(period, unit, judging=False)
     from flows.monthly_close import ingest_file
 
-    check_delivery_args(period, file)
     result = ingest_file(source.value, period, str(file.resolve()), unit, confirm_drop=confirm_drop)
     outcome = result["sources"][source.value]
     if outcome.status in ("failed", "quarantined"):
@@ -225,9 +341,9 @@ def attainment(period: str = typer.Option(..., help="Month, YYYY-MM."),
     from warehouse import attainment as wh_attainment
     from warehouse import db
 
-    check_period(period)
+    unit = checked_unit(unit)
+    checked_period(period, unit, judging=True)
     settings = get_settings()
-    unit = unit or settings.unit_code
     engine = db.make_engine(settings.warehouse_url)
     try:
         frame = wh_attainment.read_attainment(engine, unit, period)
@@ -270,7 +386,10 @@ def demo(seed: int = typer.Option(2025, help="Seed of the sample generator."),
 
 
 # Commands of the other concerns live in their own modules and register on `app` when imported.
-from flows import cli_city, cli_connectors, cli_quality, cli_reports  # noqa: E402,F401
+# (cli_plan: thidua plan import|check)
+from flows import cli_city, cli_connectors, cli_plan, cli_quality, cli_reports  # noqa: E402,F401
 
-if __name__ == "__main__":
-    app()
+if __name__ == "__main__":  # python -m flows.cli: the commands registered on flows.cli's app, not __main__'s
+    from flows.cli import app as _app
+
+    _app()

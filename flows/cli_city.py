@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 
 from flows.cli import OutputFormat, app, friendly
-from flows.periods import check_period
+from flows.periods import check_begun, local_today
 from flows.presentation import (
     attainment_csv,
     attainment_records,
@@ -28,6 +28,7 @@ from flows.presentation import (
     missing,
     neutralise_formula,
 )
+from flows.settings import check_unit_code
 
 city_app = typer.Typer(add_completion=False, no_args_is_help=True,
                        help="A city's wards: units, roll-up of every target, league table.")
@@ -71,7 +72,8 @@ def rollup(period: str = typer.Option(..., help="Month, YYYY-MM."),
     """Judge every target on the city's rolled-up figures and print it, with each source's coverage."""
     from warehouse.rollup import evaluate_city
 
-    check_period(period)
+    check_begun(period, local_today())
+    city = check_unit_code(city, "--city")
     engine = _engine()
     try:
         frame = evaluate_city(engine, city, period)
@@ -123,7 +125,8 @@ def league(period: str = typer.Option(..., help="Month, YYYY-MM."),
     from flows.cli import UserError
     from warehouse.rollup import league_table
 
-    check_period(period)
+    check_begun(period, local_today())
+    city = check_unit_code(city, "--city")
     engine = _engine()
     try:
         table = league_table(engine, city, period)

@@ -13,7 +13,7 @@ import typer
 
 from flows.cli import EXIT_SOURCES_NEED_ATTENTION, friendly
 from flows.cli_city import city_app
-from flows.periods import check_period
+from flows.periods import check_begun, local_today, periods_between
 from flows.presentation import SOURCE_STATUS_VI as STATUS_VI
 from flows.presentation import count_vi
 
@@ -42,7 +42,12 @@ def _echo(summary: dict) -> bool:
 
 
 def _units(units: str | None) -> list[str] | None:
-    return [u.strip() for u in units.split(",") if u.strip()] if units else None
+    """``--units``: each code digits only and a ward of the catalogue (checked before any path is built)."""
+    if not units:
+        return None
+    from flows.settings import get_settings
+
+    return get_settings().check_units([u.strip() for u in units.split(",") if u.strip()], "--units") or None
 
 
 @city_app.command("close")
@@ -50,11 +55,12 @@ def _units(units: str | None) -> list[str] | None:
 def close(period: str = typer.Option(None, help="Month to close, YYYY-MM (default: last month)."),
           units: str = typer.Option(None, help="Comma-separated ward codes (default: every ward of the catalogue).")):
     """Close one month for every ward of the catalogue (THIDUA_CATALOGUE: a directory of plans), batched."""
+    if period:
+        check_begun(period, local_today())
+    wards = _units(units)
     from flows.close_city import close_city_month, summarise_city
 
-    if period:
-        check_period(period)
-    if not _echo(summarise_city(close_city_month(period=period, unit_codes=_units(units)))):
+    if not _echo(summarise_city(close_city_month(period=period, unit_codes=wards))):
         raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)
 
 
@@ -64,12 +70,13 @@ def backfill(start: str = typer.Option(..., "--from", help="First month, YYYY-MM
              end: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
              units: str = typer.Option(None, help="Comma-separated ward codes (default: every ward).")):
     """Close every month of a range for every ward, one month at a time, one line per month."""
+    for period in periods_between(start, end):
+        check_begun(period, local_today())
+    wards = _units(units)
     from flows.close_city import backfill_city
 
-    check_period(start)
-    check_period(end)
     ok = True
-    for summary in backfill_city(start=start, end=end, unit_codes=_units(units)):
+    for summary in backfill_city(start=start, end=end, unit_codes=wards):
         ok &= _echo(summary)
     if not ok:
         raise typer.Exit(EXIT_SOURCES_NEED_ATTENTION)

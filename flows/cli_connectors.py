@@ -20,9 +20,9 @@ def template(year: int = typer.Option(..., help="Year of the plan the workbook t
              force: bool = typer.Option(False, help="Overwrite an existing file.")):
     """Write the fill-in workbook of the "other indicators" (sheet Chỉ tiêu, instructions in Vietnamese)."""
     from connectors.template import write_indicators_template
-    from flows.settings import get_settings
+    from flows.settings import check_unit_code, get_settings
 
-    unit = unit or get_settings().unit_code
+    unit = check_unit_code(unit, "--unit") if unit else get_settings().unit_code
     if not 2000 <= year <= 2100:
         raise UserError(f"--year {year} is not a plausible plan year (2000…2100)")
     if out.suffix.lower() != ".xlsx":

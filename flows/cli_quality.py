@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli import EXIT_USER_ERROR, Source, app, check_delivery_args, echo_pairs, friendly
+from flows.cli import EXIT_USER_ERROR, Source, app, check_delivery_args, checked_unit, echo_pairs, friendly
 
 
 def _history(warehouse_url: str, source: str, unit: str, period: str):
@@ -79,9 +79,9 @@ def validate(source: Source = typer.Option(..., help="Source of the delivery."),
     from flows import tasks
     from flows.settings import get_settings
 
+    unit = checked_unit(unit)
     check_delivery_args(period, file)
     settings = get_settings()
-    unit = unit or settings.unit_code
     delivery = tasks.read_delivery_file.fn(source.value, file.resolve(), unit, period)
     if isinstance(delivery, tasks.Rejection):
         if delivery.problems:

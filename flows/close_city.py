@@ -36,8 +36,8 @@ a millisecond or so; a ward-month of one source is a few dozen observations):
 - So a month costs ``1 + 11 × chunks`` task runs whatever the number of wards; one engine per task.
 - Rerun: same fingerprint as the load in force → ``unchanged``, nothing validated or written (the
   per-ward rules of monthly-close, including the "inbox empty" rows of the README's rerun table).
-- Lock: monthly-close holds one Prefect global concurrency limit per ward; taking 3,321 of them would be
-  a fixed cost per ward again. A city close takes ONE limit named after its set of wards (the ward's own
+- Lock: monthly-close holds one warehouse lock per ward (flows/locks.py); taking 3,321 of them would be
+  a fixed cost per ward again. A city close takes ONE lock named after its set of wards (the ward's own
   ``close-<unit>`` when it is one ward, else ``close-units-<hash of the sorted codes>``), so two runs of
   the same chunk never interleave. Overlapping but different sets (a ward's monthly-close during a city
   close of its city) are still safe: every load is one transaction guarded by the fingerprint and the
@@ -67,6 +67,7 @@ from flows import holds, tasks
 from flows.fan_out import run_deployment_wait
 from flows.locks import close_lock
 from flows.monthly_close import SourceOutcome, _nothing_new, _reject_unreadable, alert_failed_run, previous_period
+from flows.params import unit_codes_text
 from flows.periods import periods_between
 from flows.presentation import SOURCE_STATUS_VI, count_vi
 from flows.settings import Settings, get_settings
@@ -464,7 +465,7 @@ def _units(city: dict, unit_codes: list[str] | None) -> list[str]:
 
 
 @flow(name="close-city", on_failure=[alert_failed_run])
-def close_city_month(period: str | None = None, unit_codes: list[str] | None = None) -> dict:
+def close_city_month(period: str | None = None, unit_codes: list[str | int] | None = None) -> dict:
     """Close one month for every ward of the catalogue (or `unit_codes`), batched per source and chunk.
 
     Returns:
@@ -472,8 +473,11 @@ def close_city_month(period: str | None = None, unit_codes: list[str] | None = N
         "attainment": {unit: {target_code: status}}}`` (wards without a plan for the year are not judged).
     """
     settings = get_settings()
+    unit_codes = unit_codes_text(unit_codes)
+    unit_codes = settings.check_units(unit_codes, "unit_codes") if unit_codes else unit_codes
     period = period or previous_period(flow_run.scheduled_start_time)
     city = prepare_city(settings.warehouse_url, settings.catalogue_path, unit_codes)
+    tasks.send_owed_alerts(settings)  # what earlier runs could not deliver goes out first
     units = _units(city, unit_codes)
     with close_lock(lock_key(units)):
         result = _close_period(settings, city, period, units, tasks.local_today())
@@ -498,7 +502,7 @@ def summarise_city(result: dict) -> dict:
 
 
 @flow(name="backfill-city")
-def backfill_city(start: str, end: str, unit_codes: list[str] | None = None) -> list[dict]:
+def backfill_city(start: str, end: str, unit_codes: list[str | int] | None = None) -> list[dict]:
     """Close every month from `start` to `end` (``YYYY-MM``, inclusive) for the wards, oldest first.
 
     One flow run for the range, one period at a time: only each month's statuses are kept, so memory does
@@ -509,7 +513,10 @@ def backfill_city(start: str, end: str, unit_codes: list[str] | None = None) -> 
         one `summarise_city` dict per month, plus ``finished_at`` (UTC, ISO) and ``peak_memory_mib``.
     """
     settings = get_settings()
+    unit_codes = unit_codes_text(unit_codes)
+    unit_codes = settings.check_units(unit_codes, "unit_codes") if unit_codes else unit_codes
     city = prepare_city(settings.warehouse_url, settings.catalogue_path, unit_codes)
+    tasks.send_owed_alerts(settings)  # what earlier runs could not deliver goes out first
     units = _units(city, unit_codes)
     out = []
     with close_lock(lock_key(units)):
@@ -532,7 +539,7 @@ def _peak_memory_mib() -> float:
 
 
 @flow(name="close-units-batched")
-def close_units_batched(unit_codes: list[str] | None = None, period: str | None = None,
+def close_units_batched(unit_codes: list[str | int] | None = None, period: str | None = None,
                         chunk_units: int | None = None, deployment: str = CLOSE_CITY_DEPLOYMENT,
                         timeout_seconds: float = 3600) -> dict:
     """Fan a month out over the workers: one `close-city` deployment run per chunk of wards.
@@ -543,6 +550,8 @@ def close_units_batched(unit_codes: list[str] | None = None, period: str | None 
         ``{"period", "runs": [{"unit_codes": [...], "state": final state name}]}``.
     """
     settings = get_settings()
+    unit_codes = unit_codes_text(unit_codes)
+    unit_codes = settings.check_units(unit_codes, "unit_codes") if unit_codes else unit_codes
     period = period or previous_period(flow_run.scheduled_start_time)
     city = prepare_city(settings.warehouse_url, settings.catalogue_path, unit_codes)
     chunks = chunked(_units(city, unit_codes), chunk_units or settings.chunk_units)

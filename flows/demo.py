@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import shutil
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 DEMO_UNIT = "10549"
 DEMO_PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
@@ -59,5 +63,23 @@ def run_demo(seed: int = 2025, echo: Callable[[str], None] = print) -> bool:
     echo("")
     echo(f"Kết quả thực hiện chỉ tiêu thi đua đến hết tháng 12/2025 — phường Chu Văn An ({DEMO_UNIT})")
     echo(attainment_table(december))
-    echo(f"\nDone in {time.monotonic() - started:.0f} s. Query it: thidua attainment --period 2025-12 --format json")
+    echo(f"\nDone in {time.monotonic() - started:.0f} s. Query it: {query_hint(settings.data_dir)}")
     return ok
+
+
+def query_hint(data_dir: Path, cwd: Path | None = None) -> str:
+    """The command that reads the demo's warehouse back, as it can be typed in this folder: the `thidua` of
+    this environment (``.venv/bin/thidua`` after ``make demo``: it is not on PATH), and THIDUA_DATA_DIR when the
+    demo did not use the default ``./data``."""
+    cwd = (cwd or Path.cwd()).resolve()
+    program = Path(sys.executable).parent / "thidua"
+    if not program.exists():
+        program = Path(shutil.which("thidua") or "thidua")
+    try:
+        shown = "./" + program.relative_to(cwd).as_posix() if program.is_absolute() else str(program)
+        shown = shown.removeprefix("./") if "/" in shown.removeprefix("./") else shown
+    except ValueError:
+        shown = str(program)
+    default = Path(data_dir).resolve() == (cwd / "data").resolve()
+    env = "" if default else f"THIDUA_DATA_DIR={shlex.quote(str(data_dir))} "
+    return f"{env}{shlex.quote(shown)} attainment --period 2025-12 --format json"

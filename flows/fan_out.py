@@ -15,12 +15,13 @@ from prefect.deployments import run_deployment
 from prefect.runtime import flow_run
 
 from flows.monthly_close import previous_period
+from flows.params import unit_codes_text
 
 MONTHLY_CLOSE_DEPLOYMENT = "monthly-close/monthly-close"
 
 
 @flow(name="close-units")
-def close_units(unit_codes: list[str], period: str | None = None,
+def close_units(unit_codes: list[str | int], period: str | None = None,
                 deployment: str = MONTHLY_CLOSE_DEPLOYMENT, timeout_seconds: float = 3600) -> dict:
     """Trigger the monthly close of every unit as its own deployment run and wait for all of them.
 
@@ -30,7 +31,7 @@ def close_units(unit_codes: list[str], period: str | None = None,
     period = period or previous_period(flow_run.scheduled_start_time)
     runs = {code: run_deployment(deployment, parameters={"period": period, "unit_code": code},
                                  timeout=0, as_subflow=True)
-            for code in unit_codes}
+            for code in unit_codes_text(unit_codes)}
     finished = {code: run_deployment_wait(run.id, timeout_seconds) for code, run in runs.items()}
     return {"period": period, "runs": finished}
 

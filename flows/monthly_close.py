@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,6 +22,8 @@ from connectors.errors import RetriableSourceError
 from flows import holds, tasks
 from flows.artifacts import publish_close_artifacts
 from flows.locks import close_lock
+from flows.params import unit_code_text
+from flows.presentation import SOURCE_STATUS_VI
 from flows.settings import Settings, get_settings
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -234,8 +236,15 @@ def _alert_late_sources(settings: Settings, unit: str, period: str, outcomes: di
             outcomes[code].alert = outcomes_alert
 
 
+def log_source_progress(unit: str, period: str, outcome: SourceOutcome) -> None:
+    """One INFO line per source as the close goes (the run's logs in the UI show where it is)."""
+    rows = f" ({outcome.rows} dòng / rows)" if outcome.status in ("loaded", "replaced", "unchanged") else ""
+    get_run_logger().info("%s/%s [%s] %s: %s / %s%s", period[5:], period[:4], unit, outcome.source_code,
+                          SOURCE_STATUS_VI.get(outcome.status, outcome.status), outcome.status, rows)
+
+
 @flow(name="monthly-close", on_failure=[alert_failed_run])
-def close_month(period: str | None = None, unit_code: str | None = None, confirm_drop: bool = False) -> dict:
+def close_month(period: str | None = None, unit_code: str | int | None = None, confirm_drop: bool = False) -> dict:
     """Close one month for one unit: every source's delivery, then the attainment of every target.
 
     Args:
@@ -250,12 +259,16 @@ def close_month(period: str | None = None, unit_code: str | None = None, confirm
     settings = get_settings()
     # A scheduled run closes the month before its *scheduled* start (a late start must not skip a month).
     period = period or previous_period(flow_run.scheduled_start_time)
-    unit = unit_code or settings.unit_code
+    unit = unit_code_text(unit_code) or settings.unit_code
+    unit = settings.check_unit(unit, "unit_code")  # digits and a unit of the catalogue, before any path
     with close_lock(unit):
-        plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
+        plan = tasks.prepare_warehouse(settings.warehouse_url, settings.plan_file(unit, int(period[:4])))
+        tasks.send_owed_alerts(settings)  # what earlier runs could not deliver goes out first
         today = tasks.local_today()
-        outcomes = {code: ingest_delivery(settings, code, unit, period, today=today, confirm_drop=confirm_drop)
-                    for code in tasks.ALL_SOURCES}
+        outcomes = {}
+        for code in tasks.ALL_SOURCES:
+            outcomes[code] = ingest_delivery(settings, code, unit, period, today=today, confirm_drop=confirm_drop)
+            log_source_progress(unit, period, outcomes[code])
         _alert_late_sources(settings, unit, period, outcomes, today)
         attainment = None
         if int(period[:4]) == plan["year"]:
@@ -269,14 +282,16 @@ def close_month(period: str | None = None, unit_code: str | None = None, confirm
 
 
 @flow(name="ingest-delivery", on_failure=[alert_failed_run])
-def ingest_file(source_code: str, period: str, path: str, unit_code: str | None = None,
+def ingest_file(source_code: str, period: str, path: str, unit_code: str | int | None = None,
                 confirm_drop: bool = False) -> dict:
     """Validate and load one delivered file, then re-judge that month's targets.
 
     ``confirm_drop`` loads a dossier export held as a suspicious drop (see `ingest_delivery`)."""
     settings = get_settings()
-    unit = unit_code or settings.unit_code
-    plan = tasks.prepare_warehouse(settings.warehouse_url, settings.catalogue_path)
+    unit = unit_code_text(unit_code) or settings.unit_code
+    unit = settings.check_unit(unit, "unit_code")  # digits and a unit of the catalogue, before any path
+    plan = tasks.prepare_warehouse(settings.warehouse_url, settings.plan_file(unit, int(period[:4])))
+    tasks.send_owed_alerts(settings)  # what earlier runs could not deliver goes out first
     outcome = ingest_delivery(settings, source_code, unit, period, Path(path), confirm_drop=confirm_drop)
     attainment = None
     if int(period[:4]) == plan["year"]:

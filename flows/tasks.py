@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ import connectors
 import expectations
 from alerts import AlertMessage, send_all
 from connectors.errors import BadInputError, FatalSourceError, RetriableSourceError, SchemaDriftError
+from flows import personal
+from flows.errors import DeliveryFilingError, PathOutsideRootError
 from warehouse import alerts as wh_alerts
 from warehouse import attainment as wh_attainment
 from warehouse import catalogue as wh_catalogue
@@ -111,9 +114,13 @@ def _one_line(exc: FatalSourceError, problems: tuple[dict, ...]) -> str:
 
 def _reject(exc: FatalSourceError, path: Path | None = None) -> Rejection:
     problems = _problems(exc) if isinstance(exc, BadInputError) else ()
-    return Rejection(_one_line(exc, problems), isinstance(exc, BadInputError), path,
+    source = getattr(exc, "source", None)
+    # personal data leaves the reader masked: a register's cells and CCCD numbers (flows/personal.py)
+    cells = personal.personal_cells(list(problems), source if isinstance(source, str) else None)
+    return Rejection(personal.mask_string(_one_line(exc, problems), cells), isinstance(exc, BadInputError), path,
                      is_malformed=isinstance(exc, SchemaDriftError) and not isinstance(exc, BadInputError),
-                     problems=problems)
+                     problems=tuple(personal.mask(list(problems), source if isinstance(source, str) else None,
+                                                  cells)))
 
 
 def rejection_validation(source_code: str, unit_code: str, period: str, rejection: Rejection) -> dict:
@@ -197,13 +204,27 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
                        period: str) -> Path | Rejection | None:
     """The delivered file in ``<inbox>/<unit>/<source>/<period>/``, None when nothing arrived, or a
     Rejection when the folder is ambiguous (two files) or the file's name is refused by
-    `connectors.inbox.check_delivery_path` (``..``, control or odd characters)."""
-    from connectors.inbox import check_delivery_path
+    `connectors.inbox.check_delivery_path` (``..``, control or odd characters).
 
-    folder = inbox_dir / unit_code / source_code / period
+    A folder or file that is a symbolic link, or a path leading out of the inbox, is refused before
+    anything is read or moved (a Rejection without a path: nothing goes to quarantine, the file the link
+    points at stays where it is)."""
+    from connectors.inbox import check_delivery_path, check_no_links
+
+    try:
+        folder = check_no_links(inbox_dir, (unit_code, source_code, period))
+    except BadInputError as exc:
+        return Rejection(f"{source_code} {period}: {exc}", is_bad_input=False)
     if not folder.is_dir():
         return None
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    links = [p for p in entries if p.is_symlink()]
+    if links:
+        try:
+            check_no_links(inbox_dir, (unit_code, source_code, period, links[0].name))
+        except BadInputError as exc:
+            return Rejection(f"{source_code} {period}: {exc}", is_bad_input=False)
+    files = [p for p in entries if p.is_file()]
     if not files:
         return None
     if len(files) > 1:
@@ -212,7 +233,7 @@ def find_delivery_file(inbox_dir: Path, unit_code: str, source_code: str,
                          f"exactly one delivery per source and month: move the outdated one out of the inbox",
                          is_bad_input=False)
     try:
-        check_delivery_path(inbox_dir, files[0].relative_to(inbox_dir).as_posix())
+        check_delivery_path(inbox_dir, files[0].relative_to(folder.parents[2]).as_posix())
     except BadInputError as exc:
         return Rejection(str(exc), is_bad_input=True, path=files[0])
     return files[0]
@@ -307,10 +328,11 @@ def read_history(warehouse_url: str, source_code: str, unit_code: str, period: s
 def validate_delivery(delivery: Delivery, history: pd.DataFrame | None = None,
                       today: dt.date | None = None) -> expectations.ValidationReport:
     """Run the source's expectation suite over the delivery's records and observations (one GX run)."""
-    return expectations.validate_delivery(
+    report = expectations.validate_delivery(
         source_code=delivery.source_code, unit_code=delivery.unit_code, period=delivery.period,
         observations=delivery.observations, records=delivery.records, history=history,
         today=today or local_today(), declared_period=delivery.declared_period)
+    return personal.mask_report(report, delivery.source_code)  # the report leaves validation masked
 
 
 def validation_report_path(reports_dir: Path, delivery: Delivery) -> Path:
@@ -330,37 +352,111 @@ def write_validation_report(warehouse_url: str, reports_dir: Path, delivery: Del
     finally:
         engine.dispose()
     path = validation_report_path(reports_dir, delivery)
+    inside_root(reports_dir, path.parent)   # the unit, source and period name folders: never out of reports/
     wh_db.ensure_private_dir(path.parent)  # owner-only, like the warehouse: reports show rows of the file
+    report = personal.mask(report, delivery.source_code)  # the report is read by people: no personal data
     html = expectations.render_report_html(report, unit_name=unit_name, source_name=source_name,
                                            file_name=delivery.file_name, outcome=outcome)
     path.write_text(html, encoding="utf-8")
     return wh_db.make_private(path)
 
 
-def _place_file(path: Path, folder: Path, *, move: bool) -> Path:
-    """Move (or copy) `path` into `folder`; never overwrite a different file of the same name.
+def inside_root(root: Path, path: Path) -> Path:
+    """`path` (which may not exist yet) when it stays inside `root` once resolved, with no '..' and no
+    link below the root; PathOutsideRootError otherwise. Returns the path under the resolved root."""
+    root_resolved = Path(root).resolve()
+    if ".." in Path(path).parts:
+        raise PathOutsideRootError(f"{path} has '..' in it; expected a folder inside {root_resolved}")
+    try:
+        relative = Path(path).absolute().relative_to(Path(root).absolute())
+    except ValueError:
+        try:
+            relative = Path(path).absolute().relative_to(root_resolved)
+        except ValueError:
+            raise PathOutsideRootError(f"{path} is outside {root_resolved}") from None
+    if ".." in relative.parts:
+        raise PathOutsideRootError(f"{path} leaves {root_resolved} ('..' in {relative.as_posix()})")
+    level = root_resolved
+    for part in relative.parts:
+        level = level / part
+        if level.is_symlink():
+            raise PathOutsideRootError(f"{level} is a link; nothing is written through links below {root_resolved}")
+    if not level.resolve().is_relative_to(root_resolved):
+        raise PathOutsideRootError(f"{path} is outside {root_resolved}")
+    return level
 
-    The folders and the placed file are owner-only (0700/0600): deliveries carry personal data."""
-    wh_db.ensure_private_dir(folder)
-    target = folder / path.name
-    if target.exists() and target.resolve() != path.resolve():
-        if sha256_file(target) == sha256_file(path):
-            if move:
-                path.unlink()
-            return target
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = folder / f"{path.stem}.{stamp}{path.suffix}"
+
+@dataclass
+class _Placement:
+    """Where `_place` put a file and how to take it back (the quarantine record failed)."""
+
+    origin: Path
+    target: Path
+    moved: bool        # the origin is gone (moved, or removed as a copy of a file already there)
+    created: bool      # the target is a file this placement made
+
+    def undo(self) -> None:
+        """Put things back as they were: the origin file restored, a copy this placement made removed."""
+        if self.moved and not self.origin.exists():
+            if self.created:
+                shutil.move(str(self.target), self.origin)
+                return
+            shutil.copy2(self.target, self.origin)
+        elif self.created and self.target.exists():
+            self.target.unlink()
+
+
+def _place(path: Path, folder: Path, *, move: bool, root: Path | None = None) -> _Placement:
+    """Move (or copy) `path` into `folder` (inside `root`); never overwrite a different file of the same name.
+
+    The folders and the placed file are owner-only (0700/0600): deliveries carry personal data. `root` is
+    the quarantine or processed folder (default: `folder`'s grandparent's parent, as the layout
+    ``<root>/<unit>/<source>/<period>`` puts it); the folder must stay inside it. A file to move must not be
+    a link, nor lie in a linked folder (an inbox file is moved, never the file a link points at).
+
+    Raises:
+        PathOutsideRootError: the folder leaves its root, or the file to move is (or lies under) a link.
+        DeliveryFilingError: the file system refused (permission, disk, a vanished file).
+    """
+    root = Path(root) if root is not None else Path(folder).parents[2]
+    folder = inside_root(root, folder)
     if move:
-        shutil.move(str(path), target)
-    else:
-        shutil.copy2(path, target)
-    return wh_db.make_private(target)
+        linked = [p for p in (path, *list(path.parents)[:3]) if p.is_symlink()]
+        if linked:
+            raise PathOutsideRootError(f"{linked[0]} is a link: a delivery is moved only from a real folder")
+    try:
+        wh_db.ensure_private_dir(folder)
+        target = folder / path.name
+        if target.exists() and target.resolve() != path.resolve():
+            if sha256_file(target) == sha256_file(path):
+                if move:
+                    path.unlink()
+                return _Placement(path, target, moved=move, created=False)
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            target = folder / f"{path.stem}.{stamp}{path.suffix}"
+        if move:
+            shutil.move(str(path), target)
+        else:
+            shutil.copy2(path, target)
+        wh_db.make_private(target)
+    except OSError as exc:
+        raise DeliveryFilingError(f"could not {'move' if move else 'copy'} {path.name} into {folder}: "
+                                  f"{exc.strerror or type(exc).__name__}; nothing was recorded, the file stays "
+                                  "where it was: run again once fixed") from None
+    return _Placement(path, target, moved=move, created=True)
+
+
+def _place_file(path: Path, folder: Path, *, move: bool, root: Path | None = None) -> Path:
+    """`_place`, returning where the file now is."""
+    return _place(path, folder, move=move, root=root).target
 
 
 @task(name="file_delivery", cache_policy=NO_CACHE, timeout_seconds=FILE_TIMEOUT)
 def file_delivery(path: Path, folder: Path, move: bool) -> Path:
     """Move an inbox file to ``processed/`` or ``quarantine/`` (a file given on the command line is
-    copied: it belongs to whoever gave it). Returns where it now is."""
+    copied: it belongs to whoever gave it). Returns where it now is.
+
+    `folder` is ``<root>/<unit>/<source>/<period>`` and must stay inside its root (no '..', no link)."""
     return _place_file(path, folder, move=move)
 
 
@@ -373,7 +469,8 @@ def load_observations(warehouse_url: str, delivery: Delivery, report) -> wh_load
             engine, source_code=delivery.source_code, unit_code=delivery.unit_code,
             period=delivery.period, fingerprint=delivery.fingerprint, file_name=delivery.file_name,
             flow_run_id=current_flow_run_id(), rows_read=delivery.rows_read,
-            observations=delivery.observations, validation=report.to_dict() if report else None,
+            observations=delivery.observations,
+            validation=personal.mask(report.to_dict(), delivery.source_code) if report else None,
             dossiers=delivery_dossiers(delivery))
     finally:
         engine.dispose()
@@ -395,16 +492,34 @@ def quarantine_delivery(warehouse_url: str, quarantine_dir: Path, *, source_code
                         rows_read: int, validation: dict | None, message: str, move: bool = False) -> int:
     """Record a rejected delivery (nothing of it loaded) and put its file in quarantine (never deleted).
 
-    The file moves there when it came from the inbox (`move`), else a copy is kept.
+    The file moves there when it came from the inbox (`move`), else a copy is kept. The move and the record
+    are one outcome: when the move fails nothing is recorded (DeliveryFilingError), and when the record
+    fails (the warehouse locked or gone) the file is put back where it was and the error raised, so the
+    run fails and a rerun quarantines the delivery whole; never a moved file without its record.
+
+    Personal data in `message` and `validation` is masked before it is stored (flows/personal.py).
     """
+    cells = personal.personal_cells(validation, source_code)
+    validation = personal.mask(validation, source_code, cells) if validation is not None else None
+    message = personal.mask_string(message, cells)
+    placed = None
     if path is not None and path.exists():
-        _place_file(path, quarantine_dir / unit_code / source_code / period, move=move)
+        placed = _place(path, quarantine_dir / unit_code / source_code / period, move=move, root=quarantine_dir)
     engine = wh_db.make_engine(warehouse_url)
     try:
         return wh_load.record_rejected_delivery(
             engine, source_code=source_code, unit_code=unit_code, period=period,
             fingerprint=fingerprint or "", file_name=file_name, flow_run_id=current_flow_run_id(),
             rows_read=rows_read, validation=validation, message=message)
+    except BaseException:
+        if placed is not None:
+            try:
+                placed.undo()
+            except OSError as undo_error:  # say so: the file is in quarantine without its record
+                logging.getLogger(__name__).error(
+                    "quarantine of %s not recorded and the file could not be put back from %s: %s",
+                    file_name, placed.target, undo_error.strerror or type(undo_error).__name__)
+        raise
     finally:
         engine.dispose()
 
@@ -423,11 +538,46 @@ def _failures_for_message(validation: dict | None) -> list[dict]:
     return [{k: f.get(k) for k in _ALERT_FIELDS} for f in ordered]
 
 
+def _message_of(settings, engine, state: wh_alerts.AlertState, status: str = "open") -> AlertMessage:
+    """The alert's message rebuilt from its stored row (an owed alert sent by a later run)."""
+    detail = state.detail or {}
+    vi, _, en = state.message.partition(" / ")
+    summary_vi, summary_en = detail.get("summary_vi") or vi, detail.get("summary_en") or en or vi
+    unit_name, source_name = wh_alerts.names(engine, state.unit_code, state.source_code)
+    report = Path(state.report_path) if state.report_path else None
+    link = None
+    if report is not None:
+        try:
+            link = settings.report_link(report)
+        except (ValueError, OSError):
+            link = str(report)
+    if status == "resolved":
+        summary_vi = f"Nguồn {state.source_code} kỳ {state.period}: sự cố đã được khắc phục: {summary_vi}"
+        summary_en = f"Source {state.source_code} {state.period}: fixed: {summary_en}"
+    return AlertMessage(state.kind, status, state.unit_code, unit_name, state.source_code, source_name,
+                        state.period, personal.mask_text(summary_vi), personal.mask_text(summary_en),
+                        personal.mask(detail.get("failures") or [], state.source_code) if status == "open" else [],
+                        link if status == "open" else None, state.alert_key)
+
+
+def _send(message: AlertMessage, channels, mark) -> dict:
+    """Send `message` on `channels` and record each acceptance with `mark(channel name)`."""
+    outcome = send_all(message, channels)
+    for name, error in outcome.items():
+        if error is None:
+            mark(name)
+    return {"sent": [n for n, e in outcome.items() if e is None],
+            "errors": {n: e for n, e in outcome.items() if e is not None}}
+
+
 @task(name="raise_alert", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)
 def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period: str, summary_vi: str,
                 summary_en: str, detail_key: str = "", validation: dict | None = None,
                 report_path: Path | None = None, load_id: int | None = None) -> dict:
     """Record a problem and tell the channels that have not been told yet (once per problem).
+
+    A channel that does not accept it leaves the alert owed: `send_owed_alerts`, at the start of every
+    later run, sends it. Personal data is masked before anything is stored or sent.
 
     Returns:
         ``{"alert_key", "sent": [channel…], "errors": {channel: sentence}}``; ``sent`` is empty at a rerun.
@@ -435,10 +585,15 @@ def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period
     engine = wh_db.make_engine(settings.warehouse_url)
     try:
         failures = _failures_for_message(validation)
+        cells = personal.personal_cells(failures, source_code)
+        failures = personal.mask(failures, source_code, cells)
+        summary_vi, summary_en = personal.mask_string(summary_vi, cells), personal.mask_string(summary_en, cells)
+        detail = {"summary_vi": summary_vi, "summary_en": summary_en}
+        if failures:
+            detail["failures"] = failures
         state = wh_alerts.record_problem(
             engine, kind=kind, source_code=source_code, unit_code=unit_code, period=period,
-            message=f"{summary_vi} / {summary_en}", detail_key=detail_key,
-            detail={"failures": failures} if failures else None, load_id=load_id,
+            message=f"{summary_vi} / {summary_en}", detail_key=detail_key, detail=detail, load_id=load_id,
             report_path=str(report_path) if report_path else None)
         configured = settings.alert_channels()
         owed = state.owed([c.name for c in configured])
@@ -449,12 +604,8 @@ def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period
         message = AlertMessage(kind, "open", unit_code, unit_name, source_code, source_name, period, summary_vi,
                                summary_en, failures,
                                settings.report_link(report_path) if report_path else None, state.alert_key)
-        outcome = send_all(message, channels)
-        for name, error in outcome.items():
-            if error is None:
-                wh_alerts.mark_notified(engine, state.alert_id, name)
-        return {"alert_key": state.alert_key, "sent": [n for n, e in outcome.items() if e is None],
-                "errors": {n: e for n, e in outcome.items() if e is not None}}
+        sent = _send(message, channels, lambda name: wh_alerts.mark_notified(engine, state.alert_id, name))
+        return {"alert_key": state.alert_key, **sent}
     finally:
         engine.dispose()
 
@@ -462,7 +613,8 @@ def raise_alert(settings, *, kind: str, source_code: str, unit_code: str, period
 @task(name="resolve_alerts", cache_policy=NO_CACHE, timeout_seconds=ALERT_TIMEOUT)
 def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, load_id: int | None,
                    kinds=wh_alerts.KINDS) -> dict:
-    """Close the open problems of (source, unit, period) and announce the fix once.
+    """Close the open problems of (source, unit, period) and announce the fix once, on each channel that
+    was told of the problem.
 
     Returns:
         ``{"resolved": [alert_key…], "sent": [channel…], "errors": {channel: sentence}}``.
@@ -472,7 +624,7 @@ def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, l
         states = wh_alerts.resolve_problems(engine, source_code=source_code, unit_code=unit_code,
                                             period=period, load_id=load_id, kinds=kinds)
         configured = settings.alert_channels()
-        owed = {c.name for s in states for c in configured if c.name in s.resolution_owed([c.name])}
+        owed = {c.name for s in states for c in configured if c.name in s.fix_owed([c.name])}
         channels = [c for c in configured if c.name in owed]
         if not channels:
             return {"resolved": [s.alert_key for s in states], "sent": [], "errors": {}}
@@ -483,21 +635,79 @@ def resolve_alerts(settings, *, source_code: str, unit_code: str, period: str, l
         message = AlertMessage(
             kinds_seen[0] if len(kinds_seen) == 1 else "validation_failed", "resolved", unit_code, unit_name,
             source_code, source_name, period,
-            f"Nguồn {source_code} kỳ {period} đã có dữ liệu hợp lệ{load_vi}; sự cố đã được khắc phục: "
-            + "; ".join(s.message.split(" / ")[0] for s in states) + ".",
-            f"Source {source_code} {period} now has a valid delivery{load_en}; fixed: "
-            + "; ".join(s.message.split(" / ")[-1] for s in states) + ".",
+            personal.mask_text(f"Nguồn {source_code} kỳ {period} đã có dữ liệu hợp lệ{load_vi}; sự cố đã được "
+                               "khắc phục: " + "; ".join(s.message.split(" / ")[0] for s in states) + "."),
+            personal.mask_text(f"Source {source_code} {period} now has a valid delivery{load_en}; fixed: "
+                               + "; ".join(s.message.split(" / ")[-1] for s in states) + "."),
             [], None, ",".join(s.alert_key for s in states))
-        outcome = send_all(message, channels)
-        for name, error in outcome.items():
-            if error is None:
-                for s in states:
+
+        def mark(name: str) -> None:
+            for s in states:
+                if name in s.notified_channels:
                     wh_alerts.mark_resolution_notified(engine, s.alert_id, name)
-        return {"resolved": [s.alert_key for s in states],
-                "sent": [n for n, e in outcome.items() if e is None],
-                "errors": {n: e for n, e in outcome.items() if e is not None}}
+
+        return {"resolved": [s.alert_key for s in states], **_send(message, channels, mark)}
     finally:
         engine.dispose()
+
+
+def send_owed_alerts(settings) -> dict:
+    """Send every alert a channel still owes: problems (and fixes) an earlier run could not deliver because
+    the webhook or the mail server was down. Called at the start of every run (close, ingest, city close,
+    backfill, catch-up), so an owed alert goes out at the next run of any kind, until sent or resolved.
+
+    One query when nothing is owed. Never raises: a warehouse not yet created or unreachable, or a channel
+    still down, is logged and left for the next run. A channel that fails once is not tried again in the
+    same call, so a hung receiver costs one timeout, not one per owed alert. A plain function, not a task:
+    it must never fail the run that calls it.
+
+    Returns:
+        ``{"owed": n, "sent": {alert_key: [channel…]}, "errors": {alert_key: {channel: sentence}}}``.
+    """
+    out: dict = {"owed": 0, "sent": {}, "errors": {}}
+    configured = settings.alert_channels()
+    if not configured:
+        return out
+    import sqlalchemy.exc as sa_exc
+
+    log = logging.getLogger(__name__)
+    try:
+        engine = wh_db.make_engine(settings.warehouse_url)
+    except (sa_exc.SQLAlchemyError, OSError) as exc:
+        log.warning("owed alerts not checked: %s", type(exc).__name__)
+        return out
+    try:
+        states = wh_alerts.owed_alerts(engine, [c.name for c in configured])
+        out["owed"] = len(states)
+        down: set[str] = set()
+        for state in states:
+            if state.status == "open":
+                owed, status = state.owed([c.name for c in configured]), "open"
+
+                def mark(name: str, alert_id: int = state.alert_id) -> None:
+                    wh_alerts.mark_notified(engine, alert_id, name)
+            else:
+                owed, status = state.fix_owed([c.name for c in configured]), "resolved"
+
+                def mark(name: str, alert_id: int = state.alert_id) -> None:
+                    wh_alerts.mark_resolution_notified(engine, alert_id, name)
+            channels = [c for c in configured if c.name in owed and c.name not in down]
+            if not channels:
+                continue
+            result = _send(_message_of(settings, engine, state, status), channels, mark)
+            if result["sent"]:
+                out["sent"][state.alert_key] = result["sent"]
+            if result["errors"]:
+                out["errors"][state.alert_key] = result["errors"]
+                down.update(result["errors"])  # a channel down now is not tried again for the next alerts
+    except sa_exc.SQLAlchemyError as exc:  # no warehouse yet (no alerts table), or it cannot be reached now
+        log.warning("owed alerts not sent now (warehouse: %s); the next run tries again", type(exc).__name__)
+    finally:
+        engine.dispose()
+    if out["errors"]:
+        log.warning("%d owed alert(s) still not accepted: %s", len(out["errors"]),
+                    "; ".join(e for errors in out["errors"].values() for e in errors.values()))
+    return out
 
 
 @task(name="find_late_sources", cache_policy=NO_CACHE, timeout_seconds=DB_TIMEOUT)

@@ -92,11 +92,34 @@ def pytest_configure(config):
                                        "the reliability summary")
 
 
+# Under pytest-xdist the tests run in worker processes: what a test measured (`ledger.record`) travels to the
+# controller, which prints the summary, in the report's user_properties (each amount shipped once).
+_LEDGER_SHIPPED: dict = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    from tests.integration.reliability import ledger
+
+    keys = [*ledger.MEASURED, *(f"{name}_checks" for name in ledger.MEASURED)]
+    delta = {k: ledger.COUNTERS[k] - _LEDGER_SHIPPED.get(k, 0) for k in keys}
+    delta = {k: v for k, v in delta.items() if v}
+    if delta:
+        _LEDGER_SHIPPED.update({k: ledger.COUNTERS[k] for k in delta})
+        outcome.get_result().user_properties.append(("thidua_ledger", delta))
+
+
 def pytest_runtest_logreport(report):
     """Count every test marked bad_input / fault / security / completeness that ran, and those that failed."""
+    from tests.integration.reliability import ledger
+
+    if getattr(report, "node", None) is not None:  # the controller, receiving a worker's report
+        for name, delta in report.user_properties:
+            if name == "thidua_ledger":
+                ledger.COUNTERS.update(delta)
     if report.when != "call" and not (report.when == "setup" and report.failed):
         return
-    from tests.integration.reliability import ledger
 
     keywords = report.keywords
     marked = [m for m in _LEDGER_MARKERS if m in keywords]

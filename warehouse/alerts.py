@@ -8,6 +8,8 @@ the state in the ``alerts`` table, so a retry, a rerun or a second worker never 
 - `mark_notified` / `mark_resolution_notified` record that a channel accepted the message.
 - `resolve_problems` closes the open problems of a (source, unit, period) once a good load exists and
   returns the alerts whose resolution notice is still owed.
+- `owed_alerts` lists, in one query, every alert a configured channel has not accepted yet (an open
+  problem not announced, a fix not announced), so any later run can send what an earlier one could not.
 
 Also the few reads the alerting needs: the active/latest load of a delivery, sources that are late,
 and the names of a unit and a source.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -53,6 +56,10 @@ class AlertState:
         """The channels (of `channels`) that have not accepted this alert's resolution notice yet."""
         return [c for c in channels if c not in self.resolution_notified_channels]
 
+    def fix_owed(self, channels) -> list[str]:
+        """The channels (of `channels`) that were told of the problem but not yet of its fix."""
+        return [c for c in self.resolution_owed(channels) if c in self.notified_channels]
+
 
 def alert_key(kind: str, unit_code: str, source_code: str, period: str, detail_key: str = "") -> str:
     """The problem's identity: ``kind:unit:source:period[:detail]``."""
@@ -68,6 +75,22 @@ def _now() -> dt.datetime:
 
 def _split(text: str | None) -> tuple[str, ...]:
     return tuple(c for c in (text or "").split(",") if c)
+
+
+def _json_safe(value):
+    """`value` storable as strict JSON: a non-finite number becomes the text ``Infinity`` / ``-Infinity`` /
+    ``NaN`` (PostgreSQL's json and every webhook refuse the bare tokens)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
+
+
+def _dumps(detail) -> str:
+    return json.dumps(_json_safe(detail), ensure_ascii=False, default=str, allow_nan=False)
 
 
 def _state(row) -> AlertState:
@@ -91,7 +114,7 @@ def record_problem(engine: Engine, *, kind: str, source_code: str, unit_code: st
     key = alert_key(kind, unit_code, source_code, period, detail_key)
     a = models.alerts
     now = _now()
-    detail_json = json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None
+    detail_json = _dumps(detail) if detail is not None else None
     with engine.begin() as conn:
         row = conn.execute(sa.select(a).where(a.c.alert_key == key)).first()
         if row is None:
@@ -156,6 +179,31 @@ def resolve_problems(engine: Engine, *, source_code: str, unit_code: str, period
         rows = conn.execute(sa.select(a).where(*where, a.c.status == "resolved", a.c.notified_channels != "")
                             .order_by(a.c.alert_id)).all()
     return [_state(r) for r in rows]
+
+
+def owed_alerts(engine: Engine, channels) -> list[AlertState]:
+    """Every alert some channel of `channels` still owes, oldest first, in one query: open problems a channel
+    has not accepted, and resolved problems that were announced but whose fix a channel has not accepted.
+
+    One scan of the ``alerts`` table (a row per problem ever seen, so small); empty when no channel is
+    configured. A fix is owed only to a channel that was told of the problem: see `AlertState.fix_owed`.
+    """
+    names = [str(c) for c in channels]
+    if not names:
+        return []
+    a = models.alerts
+
+    def listed(column, name: str) -> sa.ColumnElement:
+        return (sa.literal(",") + sa.func.coalesce(column, "") + sa.literal(",")).contains(f",{name},")
+
+    open_owed = sa.or_(*(sa.not_(listed(a.c.notified_channels, n)) for n in names))
+    fix_owed = sa.or_(*(sa.and_(listed(a.c.notified_channels, n), sa.not_(listed(a.c.resolution_notified_channels, n)))
+                        for n in names))
+    query = (sa.select(a).where(sa.or_(sa.and_(a.c.status == "open", open_owed),
+                                       sa.and_(a.c.status == "resolved", fix_owed)))
+             .order_by(a.c.alert_id))
+    with engine.connect() as conn:
+        return [_state(r) for r in conn.execute(query)]
 
 
 def read_alerts(engine: Engine, unit_code: str | None = None) -> list[AlertState]:

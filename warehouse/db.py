@@ -60,12 +60,63 @@ def _create_private_sqlite_file(database: Path) -> None:
     os.chmod(database, PRIVATE_FILE_MODE)
 
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
+SQLITE_BUSY_MS = 30000  # how long a writer waits for another's lock; a URL's ``?timeout=SECONDS`` overrides it
+
+
+def _sqlite_on_connect(dbapi_connection, _record, busy_ms: int = SQLITE_BUSY_MS) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.close()
+
+
+def _sqlite_busy_ms(url: sa.URL) -> int:
+    """The busy timeout of a SQLite URL: its ``timeout`` query parameter (seconds, as sqlite3 reads it)."""
+    try:
+        return max(0, int(float(url.query["timeout"]) * 1000)) if "timeout" in url.query else SQLITE_BUSY_MS
+    except (TypeError, ValueError):
+        return SQLITE_BUSY_MS
+
+
+SUPPORTED_URLS = "sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+
+
+class WarehouseUrlError(ValueError):
+    """A warehouse URL thidua cannot use; the message says why (the URL's password is never in it)."""
+
+
+def normalise_url(url: str | sa.URL) -> sa.URL:
+    """The warehouse URL as SQLAlchemy will use it: ``postgresql://`` and ``postgres://`` (the usual spellings,
+    e.g. from libpq or a hosting panel) mean psycopg 3 (``postgresql+psycopg://``), the driver thidua installs.
+
+    Raises:
+        WarehouseUrlError: not a URL, a database other than SQLite and PostgreSQL, or another driver.
+    """
+    if isinstance(url, str):
+        text = url.strip()
+        if text.startswith("postgres://"):
+            text = "postgresql://" + text[len("postgres://"):]
+        try:
+            url = sa.engine.make_url(text)
+        except sa.exc.ArgumentError:
+            raise WarehouseUrlError(f"is not a database URL; expected {SUPPORTED_URLS}") from None
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend == "postgresql":
+        if url.drivername == "postgresql":
+            return url.set(drivername="postgresql+psycopg")
+        if driver != "psycopg":
+            raise WarehouseUrlError(f"names the PostgreSQL driver '{driver}', which thidua does not install; "
+                                    "write postgresql://… (psycopg 3)")
+        return url
+    if backend == "sqlite":
+        if url.drivername != "sqlite":
+            raise WarehouseUrlError(f"names the SQLite driver '{driver}'; write sqlite:///PATH")
+        if not url.database:
+            raise WarehouseUrlError("names no database file; expected sqlite:///PATH")
+        return url
+    raise WarehouseUrlError(f"is a {backend} database; thidua's warehouse is SQLite or PostgreSQL "
+                            f"({SUPPORTED_URLS})")
 
 
 def make_engine(url: str | sa.URL) -> Engine:
@@ -76,7 +127,7 @@ def make_engine(url: str | sa.URL) -> Engine:
         url: SQLAlchemy URL, e.g. ``sqlite:///data/warehouse.sqlite`` or
             ``postgresql+psycopg://user@host/db``.
     """
-    url = sa.engine.make_url(url)
+    url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
         database = url.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -84,7 +135,8 @@ def make_engine(url: str | sa.URL) -> Engine:
             ensure_private_dir(path.parent)
             _create_private_sqlite_file(path)
         engine = sa.create_engine(url)
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        busy_ms = _sqlite_busy_ms(url)
+        sa.event.listen(engine, "connect", lambda conn, record: _sqlite_on_connect(conn, record, busy_ms))
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -96,7 +148,7 @@ def alembic_config(url: str | sa.URL):
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # '%' must be escaped for ConfigParser interpolation (passwords may contain it).
-    rendered = sa.engine.make_url(url).render_as_string(hide_password=False)
+    rendered = normalise_url(url).render_as_string(hide_password=False)
     config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return config
 

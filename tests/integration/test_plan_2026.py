@@ -28,6 +28,8 @@ from samples.generate import generate
 from tests.expected import MILLION, _params, _r1, _rate, _schools, _sector, _tax, dossier_counts, judge
 from tests.helpers import Env
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_2025 = ROOT.parent / "shared" / "reference" / "ke-hoach-thi-dua-2025.txt"
 UNIT = "10549"
@@ -239,11 +241,12 @@ def january_2026(prefect_harness, tmp_path_factory):
     token = uuid.uuid4().hex
     server, _thread = serve(samples / "public_service" / "dossiers.json", host="127.0.0.1", port=0, token=token)
     host, port = server.server_address[:2]
-    # THIDUA_CATALOGUE names the imported plan itself: `thidua run` cannot take the folder yet (the close
-    # reads THIDUA_CATALOGUE as one plan file: flows/tasks.py prepare_warehouse)
+    # THIDUA_CATALOGUE is the folder, as the "no plan for 2026" sentence advises, with the 2025 plan beside the
+    # imported one: each command picks the plan of its period's year
+    shutil.copy(REPO_ROOT / "catalogue" / f"ke-hoach-2025-{UNIT}.yaml", folder)
     env = dict(THIDUA_DATA_DIR=work / "data", THIDUA_WAREHOUSE_URL=f"sqlite:///{work / 'warehouse.sqlite'}",
                THIDUA_INBOX=inbox, THIDUA_PUBLIC_SERVICE_URL=f"http://{host}:{port}",
-               THIDUA_PUBLIC_SERVICE_TOKEN=token, THIDUA_UNIT=UNIT, THIDUA_CATALOGUE=plan_yaml)
+               THIDUA_PUBLIC_SERVICE_TOKEN=token, THIDUA_UNIT=UNIT, THIDUA_CATALOGUE=folder)
     try:
         with Env(**env):
             baseline = _cli("ingest", "--source", "indicators", "--period", "2025-01", "--file",

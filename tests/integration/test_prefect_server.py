@@ -1,13 +1,19 @@
-"""The operator path for real: a `prefect server` on PostgreSQL (its own database), the ops scripts'
-deploy from prefect.yaml, a real process worker, deployment runs triggered through the API.
+"""The operator path for real: a `prefect server` on PostgreSQL (its own database) started by
+ops/serve.sh, the ops scripts' deploy from prefect.yaml, a real process worker, deployment runs triggered
+through the API and by the exact command of docs/operations.md.
 
-Checks that a triggered monthly close completes and fills the warehouse, and that two closes of the
-same month triggered at once never interleave (the per-ward lock of flows/locks.py).
+Checks that a triggered monthly close completes and fills the warehouse, that two closes of the
+same month triggered at once never interleave (the per-ward lock of flows/locks.py), that the documented
+`prefect deployment run … --param unit_code=10549` works and its run's logs (read back from the API) show
+each source's progress although the worker was started with PREFECT_LOGGING_LEVEL=WARNING (as the
+Makefile exports it), and that the UI calls the API on the server's own port.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -58,25 +64,24 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def prefect_server(pg_server_url, tmp_path_factory):
-    """A real Prefect server on loopback, backed by a throw-away PostgreSQL database."""
+    """A real Prefect server on loopback started by ops/serve.sh, backed by a throw-away PostgreSQL database
+    (which serve.sh creates)."""
     name = f"prefect_t_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     db_url = sa.engine.make_url(pg_server_url).set(drivername="postgresql+asyncpg", database=name)
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_DATABASE_CONNECTION_URL": db_url.render_as_string(hide_password=False),
+           "PREFECT_PG_URL": db_url.render_as_string(hide_password=False), "PREFECT_PORT": str(port),
            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "true", "PREFECT_LOGGING_LEVEL": "WARNING"}
-    env.pop("PREFECT_API_URL", None)
+    for inherited in ("PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_API_DATABASE_CONNECTION_URL"):
+        env.pop(inherited, None)
     log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in the finaliser
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
+    proc = subprocess.Popen([str(ROOT / "ops" / "serve.sh")], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
     try:
         wait_healthy(api_url, proc)
-        yield {"api_url": api_url, "home": home}
+        yield {"api_url": api_url, "home": home, "port": port}
     finally:
         stop(proc)
         log.close()
@@ -97,6 +102,8 @@ def deployed(prefect_server, samples_dir, standin_api, tmp_path_factory):
            "THIDUA_HOME": str(ROOT), "THIDUA_DATA_DIR": str(work),
            "THIDUA_WAREHOUSE_URL": f"sqlite:///{work / 'warehouse.sqlite'}", "THIDUA_INBOX": str(work / "inbox"),
            "THIDUA_PUBLIC_SERVICE_URL": base_url, "THIDUA_PUBLIC_SERVICE_TOKEN": token,
+           # What `make worker` passes on (the Makefile exports it to keep the demo quiet).
+           "PREFECT_LOGGING_LEVEL": "WARNING",
            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     deploy = subprocess.run([str(ROOT / "ops" / "deploy.sh")], env=env, cwd=ROOT, capture_output=True, text=True,
                             timeout=300)
@@ -198,3 +205,41 @@ def test_close_units_fans_out_one_monthly_close_per_ward(deployed):
     closes = [c for c in children if c["deployment_id"]]
     assert len(closes) == 1 and closes[0]["parameters"] == {"period": "2025-09", "unit_code": "10549"}
     assert closes[0]["state"]["type"] == "COMPLETED"
+
+
+def test_the_ui_calls_the_api_on_the_port_the_server_runs_on(prefect_server):
+    port = prefect_server["port"]
+    settings = httpx.get(f"http://127.0.0.1:{port}/ui-settings", timeout=30).json()
+    assert settings["api_url"] == f"http://127.0.0.1:{port}/api"
+
+
+DOCS = ROOT / "docs" / "operations.md"
+SOURCES = ["tax", "public_service", "health", "education", "indicators"]
+
+
+def test_the_documented_deployment_run_works_and_its_logs_show_each_source(deployed):
+    # The command exactly as docs/operations.md prints it: a unit code typed as a number.
+    command = next(line for line in DOCS.read_text(encoding="utf-8").splitlines()
+                   if line.startswith(".venv/bin/prefect deployment run monthly-close/monthly-close")
+                   and "--param unit_code=10549" in line)
+    done = subprocess.run(shlex.split(command), env=deployed["env"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_id = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout).group(1)
+    run = wait_final(deployed, run_id)
+    assert run["state"]["type"] == "COMPLETED", run_logs(deployed, run_id)[-3000:]
+    period = re.search(r"--param period=(\d{4})-(\d{2})", command)
+    assert run["parameters"]["unit_code"] in (10549, "10549")
+    # The run's logs, read back from the API: one progress line per source, at INFO. The run's process
+    # sends its last batch of logs as it exits, a moment after the run is marked completed.
+    heads = [f"{period.group(2)}/{period.group(1)} [10549] {source}: " for source in SOURCES]
+    deadline = time.monotonic() + 30
+    while True:
+        logs = api(deployed, "POST", "/logs/filter",
+                   json={"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200})
+        info = [entry["message"] for entry in logs if entry["level"] == 20]
+        missing = [head for head in heads if not any(message.startswith(head) for message in info)]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert not missing, (missing, info)

@@ -6,7 +6,8 @@ warehouse and the outputs, so the summary line is a measurement, not a claim:
 
     reliability: bad inputs tried 47, faults tried 14, completeness cases tried 14, rows lost 0,
     half-loaded batches 0, duplicate loads 0, secrets found in outputs 0,
-    figures lost unexpectedly 0 (over 28 checks)
+    figures lost unexpectedly 0 (over 28 checks), alerts lost 0 (over 3 checks),
+    personal data found in outputs 0 (over 2 checks)
 
 `audit(engine)` is the shared consistency check: every `loaded` load has exactly `rows_loaded`
 observations, at most one `loaded` load per (source, unit, period), no observation without its load.
@@ -23,16 +24,23 @@ from collections import Counter
 import sqlalchemy as sa
 
 COUNTERS: Counter = Counter()
-MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found", "figures_lost")
+MEASURED = ("rows_lost", "half_loaded_batches", "duplicate_loads", "secrets_found", "figures_lost", "alerts_lost",
+            "personal_found")
 
 
 def record(*, rows_lost: int | None = None, half_loaded_batches: int | None = None,
            duplicate_loads: int | None = None, secrets_found: int | None = None,
-           figures_lost: int | None = None) -> None:
-    """Add what a test measured; each counter given (zero included) counts one check of that kind."""
+           figures_lost: int | None = None, alerts_lost: int | None = None,
+           personal_found: int | None = None) -> None:
+    """Add what a test measured; each counter given (zero included) counts one check of that kind.
+
+    ``alerts_lost``: problems a test caused that, once its channels were back, were still owed or never
+    reached the receiver (`alerts_owed` counts the first with SQL). ``personal_found``: personal values
+    (names, CCCD numbers) found in outputs that must not hold them (messages, alerts, views, reports)."""
     for name, value in (("rows_lost", rows_lost), ("half_loaded_batches", half_loaded_batches),
                         ("duplicate_loads", duplicate_loads), ("secrets_found", secrets_found),
-                        ("figures_lost", figures_lost)):
+                        ("figures_lost", figures_lost), ("alerts_lost", alerts_lost),
+                        ("personal_found", personal_found)):
         if value is None:
             continue
         COUNTERS[name] += int(value)
@@ -80,6 +88,22 @@ _FIGURES_IN_FORCE = (
     "GROUP BY l.unit_code, l.source_code, o.period")
 
 
+def alerts_owed(engine: sa.Engine, channels: list[str] | tuple[str, ...]) -> int:
+    """Alerts some channel still owes, with SQL of its own: open problems a channel has not accepted, and
+    announced problems, since resolved, whose fix a channel has not accepted (channels are stored comma-joined)."""
+    owed = 0
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, notified_channels, resolution_notified_channels "
+                                    "FROM alerts")).all()
+    for status, told, fixed in rows:
+        told, fixed = set((told or "").split(",")) - {""}, set((fixed or "").split(",")) - {""}
+        if status == "open" and set(channels) - told:
+            owed += 1
+        elif status == "resolved" and told and (told & set(channels)) - fixed:
+            owed += 1
+    return owed
+
+
 def figures_in_force(engine: sa.Engine) -> dict[tuple[str, str, str], int]:
     """Figures in force per (unit, source, period): distinct (indicator, member) with a usable value among the
     observations of `loaded` loads, `period` being the month the figure describes. SQL only, so it does not
@@ -105,7 +129,8 @@ def summary_line() -> str | None:
              f"completeness cases tried {COUNTERS['completeness_tried']}"]
     for name, label in (("rows_lost", "rows lost"), ("half_loaded_batches", "half-loaded batches"),
                         ("duplicate_loads", "duplicate loads"), ("secrets_found", "secrets found in outputs"),
-                        ("figures_lost", "figures lost unexpectedly")):
+                        ("figures_lost", "figures lost unexpectedly"), ("alerts_lost", "alerts lost"),
+                        ("personal_found", "personal data found in outputs")):
         parts.append(f"{label} {COUNTERS[name]} (over {COUNTERS[name + '_checks']} checks)")
     failed = COUNTERS["reliability_failed"]
     return "reliability: " + ", ".join(parts) + (f"; {failed} reliability test(s) FAILED" if failed else "")

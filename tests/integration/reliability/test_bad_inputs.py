@@ -393,20 +393,22 @@ def test_an_inbox_file_with_a_refused_name_is_quarantined(world, name):
 
 
 @pytest.mark.bad_input
-def test_a_link_leading_out_of_the_inbox_is_quarantined_not_followed(world):
+def test_a_link_leading_out_of_the_inbox_is_refused_and_nothing_moves(world):
+    """A link is refused before anything moves (issue 17): the link stays where it was, its target is
+    untouched, nothing goes to quarantine, and the run says why."""
     unit = world.new_unit()
     folder = world.settings.inbox_dir / unit / "tax" / PERIOD
     folder.mkdir(parents=True)
     link = folder / TAX
-    link.symlink_to(sample_file(world, "tax", PERIOD))
+    target = sample_file(world, "tax", PERIOD)
+    before = target.read_bytes()
+    link.symlink_to(target)
     outcome = ingest(world, "tax", unit, PERIOD)
-    assert outcome.status == "quarantined"
-    assert "a link leading outside the inbox" in outcome.message and TAX in outcome.message
+    assert outcome.status == "failed"
+    assert "link" in outcome.message and TAX in outcome.message
     assert active_rows(world, "tax", unit, PERIOD) == 0
-    assert (world.settings.quarantine_dir / unit / "tax" / PERIOD / TAX).is_symlink()
-    assert len(alerts_for(world, unit)) == 1
-    ingest(world, "tax", unit, PERIOD)
-    assert len(alerts_for(world, unit)) == 1
+    assert link.is_symlink() and target.read_bytes() == before
+    assert not (world.settings.quarantine_dir / unit / "tax" / PERIOD).exists()
     audit = ledger.audit(world.engine)
     ledger.record(half_loaded_batches=audit["half_loaded_batches"], duplicate_loads=audit["duplicate_loads"])
 

@@ -187,6 +187,15 @@ SQL_FORMAT_WHITELIST = {
                                          "values are bound (:column)",
     ("warehouse/migrations/versions/0003_add_outlook_and_views.py", "upgrade"): "view DDL from constants",
     ("warehouse/migrations/versions/0003_add_outlook_and_views.py", "downgrade"): "view names from constants",
+    ("warehouse/migrations/versions/0006_analyst_views_by_question.py", "upgrade"): "view DDL from constants",
+    ("warehouse/migrations/versions/0006_analyst_views_by_question.py", "downgrade"): "view names from constants",
+    ("warehouse/migrations/versions/0007_observation_column_letter.py", "_create_views"): "view DDL from 0006's "
+                                                                                         "constants",
+    ("warehouse/migrations/versions/0007_observation_column_letter.py", "_drop_views"): "view names from "
+                                                                                       "constants",
+    ("warehouse/db.py", "_sqlite_on_connect"): "PRAGMA takes no bound parameter; the value is int()",
+    ("warehouse/locks.py", "write_holder"): "the holder record must be a literal to show in pg_stat_activity; "
+                                            "JSON with ensure_ascii and ' and % escaped as \\u escapes",
 }
 _SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript"}
 

@@ -1,0 +1,132 @@
+"""The temporary Prefect server of a `thidua` command lives and dies with that command.
+
+Without ``PREFECT_API_URL``, Prefect 3.8 starts a temporary ("ephemeral") API server as a child process
+(``python -m uvicorn … prefect.server.api.server:create_app``, in
+``prefect.server.api.server.SubprocessASGIServer._run_uvicorn_command``) and stops it from an ``atexit``
+handler. ``atexit`` does not run when the command is killed (SIGKILL) or terminated (SIGTERM's default
+action), so each killed command used to leave a ~200 MB server behind.
+
+`tie_ephemeral_server_to_this_process` makes Linux kill that child when its parent dies, however it dies:
+the child sets ``PR_SET_PDEATHSIG`` (prctl) to SIGKILL before it executes the server. The kernel sends the
+signal when the *thread* that forked the child ends, so the server is always forked by one long-lived
+daemon thread of ours, never by a short-lived thread of Prefect's. The hook is installed when Prefect
+imports its server module (nothing is imported before: ``thidua --help`` stays fast), and only changes the
+``subprocess.Popen`` that module sees. Elsewhere than on Linux it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.abc
+import importlib.util
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import types
+
+SERVER_MODULE = "prefect.server.api.server"
+PR_SET_PDEATHSIG = 1
+
+
+def tie_ephemeral_server_to_this_process() -> None:
+    """Make every temporary Prefect server started by this process die with it (Linux; idempotent)."""
+    if not sys.platform.startswith("linux"):
+        return
+    module = sys.modules.get(SERVER_MODULE)
+    if module is not None:
+        _patch(module)
+    elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Patches Prefect's server module right after it is executed, then steps out of the import path."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != SERVER_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            _patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _patch(module: types.ModuleType) -> None:
+    if not isinstance(getattr(module, "subprocess", None), _SubprocessOfOurs):
+        module.subprocess = _SubprocessOfOurs("subprocess")
+
+
+class _SubprocessOfOurs(types.ModuleType):
+    """``subprocess`` as Prefect's server module sees it: the same, but for `_PopenDyingWithUs`."""
+
+    def __getattr__(self, name: str):
+        if name == "Popen":
+            return _PopenDyingWithUs
+        return getattr(subprocess, name)
+
+
+class _PopenDyingWithUs(subprocess.Popen):
+    """A Popen whose child gets SIGKILL when this process ends, forked by our long-lived owner thread."""
+
+    def __init__(self, *args, **kwargs):
+        if kwargs.get("preexec_fn") is None:
+            kwargs["preexec_fn"] = _die_with_parent(os.getpid())
+        _OWNER.call(lambda: subprocess.Popen.__init__(self, *args, **kwargs))
+
+
+def _die_with_parent(parent_pid: int):
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+
+    def preexec() -> None:  # runs in the child, between fork and exec
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before the prctl: nobody would signal us
+            os._exit(1)
+
+    return preexec
+
+
+class _OwnerThread:
+    """One daemon thread that forks the servers, alive as long as the process (PDEATHSIG follows threads)."""
+
+    def __init__(self):
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def call(self, fn):
+        with self._guard:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="thidua-ephemeral-server-owner",
+                                                daemon=True)
+                self._thread.start()
+        done = threading.Event()
+        box: list = []
+        self._jobs.put((fn, box, done))
+        done.wait()
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self) -> None:
+        while True:
+            fn, box, done = self._jobs.get()
+            try:
+                box.append((True, fn()))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+                box.append((False, exc))
+            done.set()
+
+
+_OWNER = _OwnerThread()
