@@ -18,7 +18,7 @@ import pandas as pd
 from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
-from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.observations import column_letter_of, observation, observation_frame, ratio_percent
 from connectors.vn import add_years, fold_accents, period_bounds
 
 SOURCE = "education"
@@ -106,6 +106,8 @@ def observations_from_education(records: pd.DataFrame, unit_code: str, period: s
     """SCHOOL_STANDARD per public school: numerator 1/0 (valid recognition at period end), denominator 1."""
     check_period(records, period, source=SOURCE)
     _, last_day = period_bounds(period)
+    letters = {column: column_letter_of(records, column)
+               for column in ("muc_chuan_quoc_gia", "ngay_het_han", "ngay_qd")}
     rows = []
     for rec in records[records["is_public"].astype(bool)].to_dict("records"):
         decided = pd.Timestamp(rec["ngay_qd"]).date() if pd.notna(rec.get("ngay_qd")) else None
@@ -121,6 +123,6 @@ def observations_from_education(records: pd.DataFrame, unit_code: str, period: s
             "SCHOOL_STANDARD", unit_code, period, member_code=str(rec["ma_truong"]), value=ratio_percent(num, 1.0),
             numerator=num, denominator=1.0, source_file=rec["source_file"], sheet=rec["sheet"],
             row_number=int(rec["row_number"]), column_name=column_label(records, column),
-            raw_text=(rec.get("raw_cells") or {}).get(column),
+            raw_text=(rec.get("raw_cells") or {}).get(column), column_letter=letters[column],
         ))
     return observation_frame(rows)

@@ -18,7 +18,7 @@ import pandas as pd
 from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import LabelMatcher, load_layout, value_key
-from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.observations import column_letter_of, observation, observation_frame, ratio_percent
 from connectors.vn import fold_accents
 
 SOURCE = "health"
@@ -106,8 +106,11 @@ def read_health_workbook(path: str | Path, period: str | None = None) -> pd.Data
         frames.append(rows)
     records = pd.concat(frames, ignore_index=True, sort=False)
     records.attrs["column_labels"] = labels
+    records.attrs["column_letters"] = dict(criteria.records.attrs.get("column_letters") or {})
     records.attrs["period"] = criteria.period
     records.attrs["mau_2a_labels"] = dict(report.column_labels) if report is not None else {}
+    records.attrs["mau_2a_letters"] = (dict(report.records.attrs.get("column_letters") or {})
+                                       if report is not None else {})
     return records
 
 
@@ -125,6 +128,7 @@ def observations_from_health(records: pd.DataFrame, unit_code: str, period: str)
             numerator=num, denominator=1.0, source_file=deciding["source_file"], sheet=deciding["sheet"],
             row_number=int(deciding["row_number"]), column_name=column_label(records, "ket_luan"),
             raw_text=(deciding.get("raw_cells") or {}).get("ket_luan"),
+            column_letter=column_letter_of(records, "ket_luan"),
         ))
 
     report = records[records["table"] == "mau_2a"]
@@ -151,5 +155,6 @@ def observations_from_health(records: pd.DataFrame, unit_code: str, period: str)
                 numerator=num, denominator=den, source_file=done["source_file"], sheet=done["sheet"],
                 row_number=int(done["row_number"]), column_name=labels_2a.get("ket_qua", "Kết quả"),
                 raw_text=(done.get("raw_cells") or {}).get("ket_qua"),
+                column_letter=(records.attrs.get("mau_2a_letters") or {}).get("ket_qua"),
             ))
     return observation_frame(rows)

@@ -22,7 +22,7 @@ import pandas as pd
 from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout, value_key, vocabulary
-from connectors.observations import observation, observation_frame
+from connectors.observations import column_letter_of, observation, observation_frame
 from connectors.outline import outline_rows
 from connectors.vn import cell_text, is_missing, money_factor, normalize_text, parse_number, period_bounds
 
@@ -231,6 +231,7 @@ def _figures(records: pd.DataFrame, unit_code: str, column: str, period: str, me
     `nam_truoc`), for `period`, with lineage to the cell."""
     file = str(records["source_file"].iloc[0]) if len(records) else "?"
     label = column_label(records, column)
+    letter = column_letter_of(records, column)
     by_code = {rec["ma_chi_tieu"]: rec for rec in records.to_dict("records")}
 
     rows = []
@@ -241,7 +242,7 @@ def _figures(records: pd.DataFrame, unit_code: str, column: str, period: str, me
         kind = meaning.get("kind")
         raw = (rec.get("raw_cells") or {}).get(column, "")
         lineage = dict(source_file=rec["source_file"], sheet=rec["sheet"], row_number=int(rec["row_number"]),
-                       column_name=label, raw_text=raw)
+                       column_name=label, raw_text=raw, column_letter=letter)
         if kind == "assessment":
             cell = rec.get(column)
             if cell is None:

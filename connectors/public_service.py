@@ -49,7 +49,7 @@ import requests
 from connectors.errors import BadInputError, Problem, SchemaDriftError
 from connectors.layout import load_layout
 from connectors.layout import vocabulary as layout_vocabulary
-from connectors.observations import observation, observation_frame, ratio_percent
+from connectors.observations import column_letter_of, observation, observation_frame, ratio_percent
 from connectors.outline import outline_rows
 from connectors.rest import DEFAULT_MAX_BODY_BYTES, JsonGetter
 from connectors.textfile import decode_text, sniff_delimiter
@@ -1580,15 +1580,17 @@ def observations_from_public_service(records: pd.DataFrame, unit_code: str, peri
     paid = fee & records["duoc_thanh_toan_truc_tuyen"].fillna(False).astype(bool)
 
     rows = []
-    for code, num_mask, den_mask, field in (
-        ("DOSSIER_ONLINE", online, received, "KenhThucHien"),
-        ("DOSSIER_ON_TIME", on_time, finished, "NgayKetThucXuLy"),
-        ("DOSSIER_FEE_ONLINE", paid, fee, "DuocThanhToanTrucTuyen"),
+    for code, num_mask, den_mask, field, column in (
+        ("DOSSIER_ONLINE", online, received, "KenhThucHien", "kenh_thuc_hien"),
+        ("DOSSIER_ON_TIME", on_time, finished, "NgayKetThucXuLy", "ngay_ket_thuc_xu_ly"),
+        ("DOSSIER_FEE_ONLINE", paid, fee, "DuocThanhToanTrucTuyen", "duoc_thanh_toan_truc_tuyen"),
     ):
         num, den = float(num_mask.sum()), float(den_mask.sum())
+        # an aggregate of many dossiers has no cell: the export's column letter where it has one (a CSV)
         rows.append(observation(code, unit_code, period, value=ratio_percent(num, den), numerator=num,
                                 denominator=den, source_file=_lineage_source(records, den_mask),
-                                sheet=None, row_number=None, column_name=field, raw_text=None))
+                                sheet=None, row_number=None, column_name=field, raw_text=None,
+                                column_letter=column_letter_of(records, column)))
     return observation_frame(rows)
 
 
@@ -1800,7 +1802,8 @@ def observations_from_bieu06(records: pd.DataFrame, unit_code: str, period: str)
                                denominator=den, source_file=first["source_file"], sheet=first["sheet"],
                                row_number=int(first["row_number"]) if single else None,
                                column_name=column_label(records, column),
-                               raw_text=raw.get(column) if single else None))
+                               raw_text=raw.get(column) if single else None,
+                               column_letter=column_letter_of(records, column)))
     return observation_frame(out)
 
 

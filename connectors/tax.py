@@ -17,7 +17,7 @@ import pandas as pd
 from connectors.errors import BadInputError, Problem
 from connectors.excel import check_period, column_label, read_workbook
 from connectors.layout import load_layout
-from connectors.observations import observation, observation_frame
+from connectors.observations import column_letter_of, observation, observation_frame
 from connectors.outline import DEFAULT_TOTAL_LABELS, is_total_label, outline_rows
 
 SOURCE = "tax"
@@ -117,6 +117,8 @@ def observations_from_tax(records: pd.DataFrame, unit_code: str, period: str) ->
     A blank or `-` cell gives no observation (never 0).
     """
     check_period(records, period, source=SOURCE)
+    labels = {column: column_label(records, column) for column in INDICATOR_COLUMNS.values()}
+    letters = {column: column_letter_of(records, column) for column in INDICATOR_COLUMNS.values()}
     rows = []
     for rec in records.to_dict("records"):
         raw = rec.get("raw_cells") or {}
@@ -127,6 +129,6 @@ def observations_from_tax(records: pd.DataFrame, unit_code: str, period: str) ->
             rows.append(observation(
                 indicator, unit_code, period, member_code=rec["member_code"], value=float(value),
                 source_file=rec.get("source_file"), sheet=rec.get("sheet"), row_number=rec.get("row_number"),
-                column_name=column_label(records, column), raw_text=raw.get(column),
+                column_name=labels[column], raw_text=raw.get(column), column_letter=letters[column],
             ))
     return observation_frame(rows)

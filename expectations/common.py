@@ -33,6 +33,8 @@ OBSERVATION_COLUMNS = [
     "indicator_code", "unit_code", "period", "member_code", "value", "numerator", "denominator",
     "text_value", "source_file", "sheet", "row_number", "column_name", "raw_text",
 ]
+# Lineage a connector adds when it knows it (the spreadsheet letter of the cell); a frame without it is valid.
+OPTIONAL_OBSERVATION_COLUMNS = ["column_letter"]
 # Observations whose value is a percentage (0–100).
 RATE_INDICATORS = ["DOSSIER_ONLINE", "DOSSIER_ON_TIME", "DOSSIER_FEE_ONLINE", "HEALTH_STATION_STANDARD",
                    "NVQS_PRESCREEN", "SCHOOL_STANDARD", "HO_NGHEO", "GDVH", "TDP_VH", "NUOC_SACH", "CTR_SH"]
@@ -47,7 +49,7 @@ def observation_checks(indicators: list[str], unit_code: str, period: str,
     return [
         columns_present("obs.columns_present", o, OBSERVATION_COLUMNS,
                         "Có đủ các cột quan sát", "All observation columns are present"),
-        no_unknown_columns("obs.no_unknown_columns", o, OBSERVATION_COLUMNS,
+        no_unknown_columns("obs.no_unknown_columns", o, OBSERVATION_COLUMNS + OPTIONAL_OBSERVATION_COLUMNS,
                            "Không có cột quan sát lạ", "No unknown observation columns"),
         table_rule("obs.not_empty", _not_empty, "Có ít nhất một số liệu", "At least one figure",
                    frame=o),

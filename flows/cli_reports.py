@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from flows.cli import UserError, app, db_app, friendly
-from flows.periods import check_period
+from flows.cli import UserError, app, checked_period, checked_unit, db_app, friendly
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE_ORDER = ("tax", "public_service", "health", "education", "indicators")
@@ -61,34 +60,98 @@ def local_end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=LOCAL_TZ)
 
 
+def unit_names(engine, unit_code: str) -> tuple[str, str | None]:
+    """The unit's Vietnamese name and its parent unit's (None when it has none), from the units data
+    (the code when unknown)."""
+    import sqlalchemy as sa
+
+    from warehouse import models
+
+    u = models.units
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(u.c.name_vi, u.c.parent_code).where(u.c.unit_code == unit_code)).first()
+        parent = None
+        if row is not None and row.parent_code:
+            parent = conn.execute(sa.select(u.c.name_vi)
+                                  .where(u.c.unit_code == row.parent_code)).scalar_one_or_none()
+    return (row.name_vi if row is not None else f"Đơn vị {unit_code}"), parent
+
+
+def source_names(engine) -> dict[str, str]:
+    """Source code -> its Vietnamese name (the catalogue's sources table)."""
+    import sqlalchemy as sa
+
+    from warehouse import models
+
+    s = models.sources
+    with engine.connect() as conn:
+        return {r.source_code: r.name_vi for r in conn.execute(sa.select(s.c.source_code, s.c.name_vi))}
+
+
+def read_lineage(engine, load_ids):
+    """The observations of the given loads with their cell lineage and the load's file name."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from warehouse import models
+
+    o, ld = models.observations, models.loads
+    columns = ["load_id", "indicator_code", "period", "member_code", "value", "raw_text", "source_file", "sheet",
+               "row_number", "column_name", "column_letter", "file_name"]
+    ids = sorted({int(i) for i in load_ids})
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    query = (sa.select(o.c.load_id, o.c.indicator_code, o.c.period, o.c.member_code, o.c.value, o.c.raw_text,
+                       o.c.source_file, o.c.sheet, o.c.row_number, o.c.column_name, o.c.column_letter,
+                       ld.c.file_name)
+             .join(ld, ld.c.load_id == o.c.load_id).where(o.c.load_id.in_(ids)))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
 def build_report(warehouse_url: str, unit: str, period: str, out: Path, *, as_of: dt.date | None = None,
                  issued_on: dt.date | None = None) -> Path:
-    """Write the council's Excel report of ``period`` (as judged on ``as_of``, default now) to ``out``."""
+    """Write the council's Excel report of ``period`` (as judged on ``as_of``, default now) to ``out``: the
+    judgements, what is missing from the month's sources, and the figures behind every judgement."""
+    from flows.presentation import figures_used, source_notices
     from reports.excel import ReportMeta, write_attainment_report
     from warehouse import attainment as wh_attainment
-    from warehouse import db
+    from warehouse import db, views
 
     db.upgrade(warehouse_url)
     engine = db.make_engine(warehouse_url)
     try:
         frame = wh_attainment.read_attainment(engine, unit, period,
                                               as_of=local_end_of_day(as_of) if as_of else None)
-        name = unit_name(engine, unit)
+        if frame.empty:
+            when = f" as of {as_of.isoformat()}" if as_of else ""
+            raise UserError(f"no attainment for unit {unit} in {period}{when}: "
+                            f"run `thidua run --period {period}` first")
+        name, parent = unit_names(engine, unit)
+        targets = wh_attainment.read_targets(engine, int(period[:4]), unit)
+        sources = views.read_source_status(engine, unit, period, source_codes(engine))
+        names = source_names(engine)
+        load_ids = [i["load_id"] for inputs in frame["inputs"] for i in inputs or [] if i.get("load_id") is not None]
+        lineage = read_lineage(engine, load_ids)
     finally:
         engine.dispose()
-    if frame.empty:
-        when = f" as of {as_of.isoformat()}" if as_of else ""
-        raise UserError(f"no attainment for unit {unit} in {period}{when}: run `thidua run --period {period}` first")
     evaluated = max(frame["evaluated_at"]).astimezone(LOCAL_TZ)
+    parent_words = f"{parent[:1].lower()}{parent[1:]}" if parent else None  # "thành phố Hải Phòng"
     meta = ReportMeta(period=period, unit_code=unit, unit_name=name, issuer=f"UBND {name.upper()}",
                       place=name.removeprefix("Phường ").removeprefix("Xã "),
                       issued_on=issued_on or dt.datetime.now(LOCAL_TZ).date(), evaluated_at=evaluated,
-                      plan_year=int(period[:4]))
-    return write_attainment_report(frame, meta, out)
+                      plan_year=int(period[:4]), **({"city_name": parent_words} if parent else {}),
+                      parent_issuer=f"UBND {parent.upper()}" if parent else None,
+                      parent_name=f"UBND {parent_words}" if parent else None)
+    notices = source_notices(sources, frame, targets, period, names)
+    figures = figures_used(frame, targets, lineage)
+    return write_attainment_report(frame, meta, out, notices=notices, figures=figures)
 
 
 def build_dashboard(warehouse_url: str, unit: str, period: str, out_dir: Path) -> Path:
-    """Write the static dashboard of ``period`` into ``out_dir`` (index.html)."""
+    """Write the static dashboard of ``period`` into ``out_dir``: index.html, a page per target
+    (chi-tieu/<code>.html) and the validation reports they link to (kiem-tra/…)."""
+    from flows import dashboard_data
     from reports.dashboard import DashboardMeta, write_dashboard
     from warehouse import attainment as wh_attainment
     from warehouse import db, views
@@ -100,12 +163,16 @@ def build_dashboard(warehouse_url: str, unit: str, period: str, out_dir: Path) -
         if frame.empty:
             raise UserError(f"no attainment for unit {unit} in {period}: run `thidua run --period {period}` first")
         series = wh_attainment.read_attainment_series(engine, unit, int(period[:4]), period)
-        sources = views.read_source_status(engine, unit, period, source_codes(engine))
         name = unit_name(engine, unit)
+        sources, source_loads = dashboard_data.source_summaries(
+            engine, views.read_source_status(engine, unit, period, source_codes(engine)), period)
+        targets = wh_attainment.read_targets(engine, int(period[:4]), unit)
+        details, target_loads = dashboard_data.target_details(engine, frame, targets)
+        files = dashboard_data.validation_pages(engine, source_loads | target_loads, name)
     finally:
         engine.dispose()
     meta = DashboardMeta(period=period, unit_code=unit, unit_name=name, generated_at=dt.datetime.now(LOCAL_TZ))
-    return write_dashboard(frame, series, sources, meta, out_dir)
+    return write_dashboard(frame, series, sources, meta, out_dir, details=details, files=files)
 
 
 @app.command()
@@ -119,11 +186,12 @@ def report(period: str = typer.Option(..., help="Month, YYYY-MM."),
     """Write the official monthly report to the council as an Excel workbook."""
     from flows.settings import get_settings
 
-    check_period(period)
+    unit = checked_unit(unit)
+    checked_period(period, unit, judging=True)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"--out {out} must end in .xlsx")
     settings = get_settings()
-    path = build_report(settings.warehouse_url, unit or settings.unit_code, period, out,
+    path = build_report(settings.warehouse_url, unit, period, out,
                         as_of=_parse_date(as_of, "--as-of"), issued_on=_parse_date(date, "--date"))
     typer.echo(f"report written: {path}")
 
@@ -136,9 +204,10 @@ def dashboard(period: str = typer.Option(..., help="Month, YYYY-MM."),
     """Write the static HTML dashboard of a month (open index.html in a browser)."""
     from flows.settings import get_settings
 
-    check_period(period)
+    unit = checked_unit(unit)
+    checked_period(period, unit, judging=True)
     settings = get_settings()
-    path = build_dashboard(settings.warehouse_url, unit or settings.unit_code, period, out)
+    path = build_dashboard(settings.warehouse_url, unit, period, out)
     typer.echo(f"dashboard written: {path}")
 
 

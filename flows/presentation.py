@@ -6,8 +6,11 @@ identifiers and JSON stay English.
 
 from __future__ import annotations
 
+import datetime as dt
+import fnmatch
 import json
 import unicodedata
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -20,6 +23,7 @@ from reports.vn import (  # noqa: F401
     neutralise_formula,
     no_data_reason,
     outlook_label,
+    stt_of,
 )
 
 # Vietnamese words for a source's state in a close (SourceOutcome.status), where people read.
@@ -141,3 +145,148 @@ def attainment_csv(attainment: pd.DataFrame) -> str:
     # notes come from the catalogue and the sources); numbers, negative ones too, stay numbers.
     frame = frame.apply(lambda column: column.map(neutralise_formula))
     return frame.to_csv(index=False)
+
+
+# --------------------------------------------------------------------------- the council report: its sources
+#
+# What the printed report says of the month's sources (a delivery quarantined or not delivered, and what
+# the report shows instead), and the figures behind each judgement down to the cell (the second sheet).
+# Pure functions over frames the caller read from the warehouse (flows.cli_reports.build_report).
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOTICE_STATUSES = ("quarantined", "failed", "missing")
+
+
+def _month_words(period: str) -> str:
+    return f"tháng {int(period[5:7])}/{period[:4]}"
+
+
+def _local_date(moment) -> str:
+    if _missing(moment) or moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if isinstance(moment, pd.Timestamp):
+        moment = moment.to_pydatetime()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # the warehouse stores UTC
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
+
+
+def source_notices(sources: pd.DataFrame, attainment: pd.DataFrame, targets: pd.DataFrame, period: str,
+                   source_names: dict[str, str]) -> list[str]:
+    """One sentence per source of the month that was quarantined, failed or not delivered and that a target
+    of the plan reads, saying what happened and what the report shows meanwhile, e.g.
+    ``Báo cáo thu NSNN … tháng 12/2025 bị trả lại ngày 05/01/2026; chỉ tiêu 1a, 1b tính theo số liệu đến
+    tháng 11/2025, chờ báo cáo gửi lại.``
+
+    Args:
+        sources: the month's source status (``warehouse.views.read_source_status``).
+        attainment: the judgements shown (their ``inputs`` lineage says which month each source gave).
+        targets: the plan's targets with ``target_code`` and ``source_code``.
+        period: the month reported, ``YYYY-MM``.
+        source_names: source code -> its Vietnamese name (the catalogue's sources).
+    """
+    by_source: dict[str, list[str]] = {}
+    for rec in targets.to_dict("records"):
+        by_source.setdefault(str(rec.get("source_code")), []).append(str(rec["target_code"]))
+    inputs = {str(rec["target_code"]): rec.get("inputs") or [] for rec in attainment.to_dict("records")}
+    notices = []
+    for rec in sources.to_dict("records"):
+        code, status = str(rec["source_code"]), rec.get("status")
+        affected = sorted(c for c in by_source.get(code, []) if c in inputs)
+        if status not in NOTICE_STATUSES or not affected:
+            continue
+        name = source_names.get(code) or SOURCE_NAME_FALLBACK.get(code, code)
+        month = _month_words(period)
+        if status == "missing":
+            head, waiting = f"{name} {month}: chưa nhận được", "chờ nguồn gửi đến"
+        else:
+            returned = _local_date(rec.get("finished_at"))
+            head = f"{name} {month} bị trả lại" + (f" ngày {returned}" if returned else "")
+            waiting = "chờ báo cáo gửi lại"
+        used = sorted({str(i.get("period")) for c in affected for i in inputs[c]
+                       if i.get("source") == code and i.get("period")})
+        listed = ", ".join(stt_of(c) for c in affected)
+        if used and used[-1] >= period:
+            what = f"chỉ tiêu {listed} dùng báo cáo {month} đã nhận trước đó"
+        elif used:
+            what = f"chỉ tiêu {listed} tính theo số liệu đến {_month_words(used[-1])}"
+        else:
+            what = f"chỉ tiêu {listed} chưa có số liệu"
+        notices.append(f"{head}; {what}, {waiting}.")
+    return notices
+
+
+# the sources' names when the warehouse has none (the catalogue loads them)
+SOURCE_NAME_FALLBACK = {"tax": "Báo cáo thu ngân sách (Thuế cơ sở)", "public_service": "Hồ sơ thủ tục hành chính",
+                        "health": "Báo cáo y tế", "education": "Danh sách trường học",
+                        "indicators": "Biểu chỉ tiêu kinh tế - xã hội khác"}
+
+
+def measure_figures(measure) -> list[tuple[str, str | None, str | None]]:
+    """The figures a target's measure reads: (indicator, member or None, member pattern or None), from
+    its ``indicator`` fields and ``estimate_preference`` lists, with the ``member``/``members`` in force."""
+    if isinstance(measure, str):
+        measure = json.loads(measure)
+    found: list[tuple[str, str | None, str | None]] = []
+
+    def walk(node, member, pattern):
+        if isinstance(node, dict):
+            member = node.get("member", member)
+            pattern = node.get("members", pattern)
+            if isinstance(node.get("indicator"), str):
+                found.append((node["indicator"], member, pattern))
+            for key, value in node.items():
+                if key.endswith("_preference") and isinstance(value, list):
+                    found.extend((v, member, pattern) for v in value if isinstance(v, str))
+                else:
+                    walk(value, member, pattern)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, member, pattern)
+
+    walk(measure or {}, None, None)
+    return list(dict.fromkeys(found))
+
+
+def figures_used(attainment: pd.DataFrame, targets: pd.DataFrame, observations: pd.DataFrame) -> list[dict]:
+    """Every figure behind each judgement: the observations of the loads and months in its ``inputs``
+    lineage, of the indicators (and members) its measure reads, one dict per (target, figure).
+
+    Args:
+        attainment: the judgements (``target_code``, ``name_vi``, ``inputs``).
+        targets: the plan's targets (``target_code``, ``plan_item``, ``measure``).
+        observations: the observations of the loads named in the inputs (``load_id``, ``indicator_code``,
+            ``period``, ``member_code``, ``value``, ``raw_text``, ``source_file``, ``sheet``, ``row_number``,
+            ``column_name``, ``column_letter`` (may be absent); ``file_name`` of the load as the file when
+            ``source_file`` is empty).
+    """
+    measures = {str(r["target_code"]): r for r in targets.to_dict("records")}
+    by_load: dict[tuple[int, str], list[dict]] = {}
+    for obs in observations.to_dict("records"):
+        by_load.setdefault((int(obs["load_id"]), str(obs["period"])), []).append(obs)
+    out = []
+    for rec in attainment.sort_values("target_code").to_dict("records"):
+        code = str(rec["target_code"])
+        target = measures.get(code, {})
+        wanted = measure_figures(target.get("measure") or target.get("measure_json"))
+        for item in rec.get("inputs") or []:
+            if item.get("load_id") is None or _missing(item.get("load_id")):
+                continue
+            for obs in by_load.get((int(item["load_id"]), str(item.get("period"))), []):
+                member = str(obs.get("member_code") or "")
+                if not any(obs["indicator_code"] == ind and (m is None or member == m)
+                           and (p is None or fnmatch.fnmatchcase(member, p)) for ind, m, p in wanted):
+                    continue
+                source_file = obs.get("source_file")
+                if _missing(source_file) or not source_file:
+                    source_file = obs.get("file_name")
+                out.append({"target_code": code, "plan_item": target.get("plan_item"), "name_vi": rec.get("name_vi"),
+                            "indicator_code": obs["indicator_code"], "member_code": member,
+                            "period": str(obs["period"]), "raw_text": _json_value(obs.get("raw_text")),
+                            "value": _json_value(obs.get("value")), "source_file": _json_value(source_file),
+                            "sheet": _json_value(obs.get("sheet")), "row_number": _json_value(obs.get("row_number")),
+                            "column_name": _json_value(obs.get("column_name")),
+                            "column_letter": _json_value(obs.get("column_letter")), "load_id": int(obs["load_id"])})
+    return out

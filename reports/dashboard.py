@@ -1,70 +1,85 @@
-"""The static dashboard: one self-contained HTML page (inline CSS, SVG and JS; no server, no CDN).
+"""The static dashboard: ``index.html`` and a page per target beside it (inline CSS and SVG, a few lines of
+inline script for the status filter; no server, no CDN). The folder can be copied or mailed as it is.
 
-One card per target: its status colour, a progress bar toward the bound, a monthly trend chart with the
-target line and the year-end projection, the outlook and the gap. A strip shows the data-quality state
-of each source for the month (its latest delivery: loaded, quarantined, failed or missing).
+The cards lead with what needs action: not met, behind, no data (and any status that is not a judgement
+yet, such as ``needs_review``), then on track, met, exceeded, each group under its heading. The plan's
+own order is one click away (a CSS toggle: no script needed). A card shows its status, the result and the
+plan with their units, a progress bar, a month-by-month chart on a labelled scale with the bound drawn,
+the outlook and the gap; it opens the target's page (``reports.target_page``): the measure, the series,
+every figure used with its file, sheet and cell, the rules that ran on them, the outlook and how it was
+made. A strip says, in plain Vietnamese, what became of each source's delivery this month, with a link to
+its validation report.
 
 Inputs are plain rows (dicts or DataFrames) passed by the caller: the month's attainment (as from
-``warehouse.attainment.read_attainment``), the year's monthly series (``read_attainment_series``) and
-the sources' state (``warehouse.views.read_source_status``).
+``warehouse.attainment.read_attainment``), the year's monthly series (``read_attainment_series``), the
+sources' state (``warehouse.views.read_source_status`` plus ``summary_vi`` and ``report_href`` when the
+caller has them), each target's lineage (``details``: see ``reports.target_page``) and extra files to
+write beside the page (``files``: the validation reports the links point at).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.vn import (
-    SOURCE_NAME_VI,
-    SOURCE_STATUS_VI,
-    STATUS_VI,
-    format_date,
-    format_number,
-    missing,
-    no_data_reason,
-    period_words,
-    plan_bound,
-    plan_text,
-    value_decimals,
-)
+from reports import target_page
+from reports.chart import trend_svg
+from reports.vn import SOURCE_NAME_VI, SOURCE_STATUS_VI, STATUS_VI, missing, no_data_reason, period_words, plan_bound
 from reports.vn import outlook_label as vn_outlook_label
+from reports.web import (
+    ATTENTION_ORDER,
+    attention_group,
+    attention_rank,
+    esc,
+    month_of,
+    page,
+    plan_with_unit,
+    ratio_text,
+    records,
+    status_colour,
+    status_label,
+    value_text,
+    vn_time,
+    with_unit,
+)
 
-STATUS_COLOURS = {
-    "met": "#2e7d32",
-    "exceeded": "#1565c0",
-    "on_track": "#00897b",
-    "behind": "#ef6c00",
-    "not_met": "#c62828",
-    "no_data": "#757575",
-}
 SOURCE_COLOURS = {"loaded": "#2e7d32", "superseded": "#2e7d32", "quarantined": "#ef6c00", "failed": "#c62828",
                   "missing": "#757575"}
 PAGE_NAME = "index.html"
-# nothing may be fetched: the page is self-contained
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+TARGET_DIR = "chi-tieu"
 
 CSS = """
-*{box-sizing:border-box}body{font-family:"Segoe UI",Roboto,Arial,sans-serif;margin:0;background:#f4f5f7;color:#222}
-header{background:#8b0000;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
-header p{margin:4px 0 0;font-size:14px;opacity:.9}main{padding:16px 24px}
-h2{font-size:16px;margin:18px 0 8px}
-.sources{display:flex;flex-wrap:wrap;gap:8px}
-.source{background:#fff;border-radius:6px;padding:8px 12px;border-left:6px solid #999;font-size:13px;min-width:200px}
-.source b{display:block}.filters{margin:8px 0;display:flex;flex-wrap:wrap;gap:6px}
+.summary{font-size:14px;margin:4px 0 0}
+.sources{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:8px}
+.source{background:#fff;border-radius:6px;padding:8px 12px;border-left:6px solid #999;font-size:13px}
+.source b{display:block}.source .state{font-weight:600}.source p{margin:3px 0 0}
+.toolbar{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:8px 0}
+input[name=order]{position:absolute;opacity:0;pointer-events:none}
+.toolbar label{border:1px solid #bbb;background:#fff;border-radius:14px;padding:3px 12px;cursor:pointer;font-size:13px}
+#order-attention:checked~.toolbar label[for=order-attention],#order-plan:checked~.toolbar label[for=order-plan]{
+background:#8b0000;color:#fff;border-color:#8b0000}
+.filters{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}
 .filters button{border:1px solid #bbb;background:#fff;border-radius:14px;padding:3px 12px;cursor:pointer;font-size:13px}
 .filters button.on{background:#333;color:#fff}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}
-.card{background:#fff;border-radius:8px;padding:12px 14px;border-top:6px solid #999;box-shadow:0 1px 2px #0002}
-.card.hidden{display:none}.code{font-weight:700;font-size:13px;color:#555}
-.name{font-size:14px;margin:2px 0 8px;min-height:36px}
-.badge{display:inline-block;color:#fff;border-radius:10px;padding:1px 9px;font-size:12px;margin-right:4px}
-.value{font-size:22px;font-weight:700;margin:6px 0 2px}.plan{font-size:12px;color:#555}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
+.group{grid-column:1/-1;margin:10px 0 0;font-size:15px;border-bottom:2px solid #ccc;padding-bottom:3px}
+#order-plan:checked~.grid .group{display:none}
+#order-plan:checked~.grid .card{order:var(--plan)}
+.card{position:relative;background:#fff;border-radius:8px;padding:12px 14px;border-top:6px solid #999;
+box-shadow:0 1px 2px #0002;min-width:0}
+.card.hidden,.group.hidden{display:none}.code{font-weight:700;font-size:13px;color:#555}
+.name{font-size:14px;margin:2px 0 8px}
+.value{font-size:22px;font-weight:700;margin:6px 0 0}.ratio{font-size:12px;color:#555}
+.plan{font-size:13px;color:#333;margin-top:2px}
 .bar{height:10px;background:#e6e6e6;border-radius:5px;overflow:hidden;margin:6px 0}
-.bar div{height:100%}.outlook{font-size:12px;margin-top:4px}.gap{font-size:12px;color:#444;margin-top:2px}
-svg{display:block;margin-top:6px}footer{font-size:12px;color:#666;padding:12px 24px}
+.bar div{height:100%}.outlook{font-size:13px;margin-top:4px}.gap{font-size:13px;color:#333;margin-top:3px}
+a.open{display:inline-block;margin-top:8px;font-size:13px;font-weight:600;text-decoration:none}
+a.open::after{content:"";position:absolute;inset:0}
+.card:hover{box-shadow:0 2px 8px #0003}
+@media (max-width:600px){.grid{grid-template-columns:1fr}.sources{grid-template-columns:1fr}}
 """
 
 SCRIPT = """
@@ -77,6 +92,11 @@ SCRIPT = """
       document.querySelectorAll('.card').forEach(function (card) {
         var show = wanted === 'all' || card.getAttribute('data-status') === wanted;
         card.classList.toggle('hidden', !show);
+      });
+      document.querySelectorAll('.group').forEach(function (group) {
+        var shown = document.querySelectorAll('.card[data-group="' + group.getAttribute('data-group') +
+                                              '"]:not(.hidden)').length;
+        group.classList.toggle('hidden', shown === 0);
       });
     });
   });
@@ -95,27 +115,9 @@ class DashboardMeta:
     generated_at: dt.datetime
 
 
-def _records(rows) -> list[dict]:
-    if rows is None:
-        return []
-    if hasattr(rows, "to_dict"):
-        rows = rows.to_dict("records")
-    return [dict(r) for r in rows]
-
-
-def _esc(text) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-def _value_text(rec: dict) -> str:
-    value = rec.get("value")
-    if missing(value):
-        return "—"
-    if rec.get("comparison") == "qualitative":
-        return "Giữ vững" if float(value) >= 1 else "Không giữ vững"
-    unit = rec.get("display_unit") or ""
-    number = format_number(value, value_decimals(unit))
-    return number + ("%" if unit == "%" else f" {unit}" if unit else "")
+def target_file(code) -> str:
+    """The target page's path relative to the dashboard: ``chi-tieu/CT08b.html`` (a safe file name)."""
+    return f"{TARGET_DIR}/{re.sub(r'[^A-Za-z0-9_-]', '_', str(code))}.html"
 
 
 def progress_share(rec: dict) -> float:
@@ -131,164 +133,209 @@ def progress_share(rec: dict) -> float:
     return max(0.0, min(float(value) / bound, 1.0))
 
 
-def trend_svg(points: list[tuple[int, float]], bound_lines: list[float], projection: float | None,
-              colour: str, width: int = 300, height: int = 110) -> str:
-    """A small SVG line chart of the monthly values (months 1..12), dashed bound lines and a dotted
-    projection from the latest month to December."""
-    pad_l, pad_r, pad_t, pad_b = 48, 8, 8, 18
-    values = [v for _, v in points] + list(bound_lines) + ([projection] if projection is not None else [])
-    if not values:
-        return (f'<svg width="{width}" height="{height}" role="img" aria-label="Chưa có số liệu">'
-                f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="11" fill="#777">'
-                'Chưa có số liệu</text></svg>')
-    low, high = min(values), max(values)
-    if high == low:
-        high, low = high + 1, low - 1
-    margin = (high - low) * 0.1
-    low, high = low - margin, high + margin
-
-    def x(month: float) -> float:
-        return pad_l + (month - 1) / 11 * (width - pad_l - pad_r)
-
-    def y(value: float) -> float:
-        return pad_t + (high - value) / (high - low) * (height - pad_t - pad_b)
-
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="Diễn biến theo tháng">',
-             f'<line x1="{pad_l}" y1="{height - pad_b}" x2="{width - pad_r}" y2="{height - pad_b}" stroke="#ccc"/>']
-    for month in (1, 3, 6, 9, 12):
-        parts.append(f'<text x="{x(month):.1f}" y="{height - 4}" font-size="9" text-anchor="middle" '
-                     f'fill="#777">T{month}</text>')
-    for bound in bound_lines:
-        parts.append(f'<line class="bound" x1="{pad_l}" y1="{y(bound):.1f}" x2="{width - pad_r}" '
-                     f'y2="{y(bound):.1f}" stroke="#8b0000" stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{pad_l - 3}" y="{y(bound) + 3:.1f}" font-size="9" text-anchor="end" '
-                     f'fill="#8b0000">{_esc(format_number(bound, 0 if abs(bound) >= 100 else 1))}</text>')
-    if points:
-        path = " ".join(f"{x(m):.1f},{y(v):.1f}" for m, v in points)
-        parts.append(f'<polyline class="actual" points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for m, v in points:
-            parts.append(f'<circle cx="{x(m):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
-                         f'<title>T{m}: {_esc(format_number(v, 2))}</title></circle>')
-        last_m, last_v = points[-1]
-        if projection is not None and last_m < 12:
-            parts.append(f'<line class="projection" x1="{x(last_m):.1f}" y1="{y(last_v):.1f}" x2="{x(12):.1f}" '
-                         f'y2="{y(projection):.1f}" stroke="{colour}" stroke-dasharray="2 3" stroke-width="2"/>')
-            parts.append(f'<circle cx="{x(12):.1f}" cy="{y(projection):.1f}" r="3" fill="#fff" '
-                         f'stroke="{colour}"><title>Dự báo cả năm: {_esc(format_number(projection, 2))}</title>'
-                         '</circle>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _gap_html(rec: dict) -> str:
-    """What is still needed; for a target without data, why it has none (the missing months…)."""
-    reason = no_data_reason(rec)
-    if reason:
-        return f'<div class="gap no-data-reason">Chưa có số liệu: {_esc(reason)}</div>'
-    return f'<div class="gap">{_esc(rec.get("gap_text") or "")}</div>'
-
-
-def _card(rec: dict, series: list[dict]) -> str:
-    status = rec.get("status") or "no_data"
-    colour = STATUS_COLOURS.get(status, "#999")
+def chart_inputs(rec: dict, series: list[dict]) -> tuple[list[tuple[int, float]], list[float], float | None]:
+    """(monthly points, bound lines, projection) of a target for its chart."""
     comparison = rec.get("comparison")
-    points = sorted((int(str(s["period"])[5:7]), float(s["value"])) for s in series
-                    if not missing(s.get("value")))
+    points = sorted((month_of(s["period"]), float(s["value"])) for s in series if not missing(s.get("value")))
     bounds = [float(b) for b in (rec.get("bound_low"), rec.get("bound_high")) if not missing(b)]
     if comparison == "all":
         bounds = [100.0]
     projection = rec.get("outlook_value")
     projection = None if missing(projection) or comparison == "qualitative" else float(projection)
+    return points, bounds, projection
+
+
+def chart_for(rec: dict, series: list[dict], **size) -> str:
+    """The target's chart; an assessment gets its months in words instead."""
+    colour = status_colour(rec.get("status"))
+    if rec.get("comparison") == "qualitative":
+        kept = [month_of(s["period"]) for s in series if not missing(s.get("value")) and float(s["value"]) >= 1]
+        lost = [month_of(s["period"]) for s in series if not missing(s.get("value")) and float(s["value"]) < 1]
+        text = f"Giữ vững {len(kept)} tháng" + (f"; không giữ vững tháng {', '.join(map(str, lost))}" if lost else "")
+        return f'<div class="qualitative">{esc(text)}</div>' if series else ""
+    points, bounds, projection = chart_inputs(rec, series)
+    return trend_svg(points, bounds, projection, colour, unit=rec.get("display_unit") or "",
+                     band=rec.get("comparison") == "band", **size)
+
+
+def outlook_html(rec: dict) -> str:
+    """'Dự báo cả năm: <badge>Dự kiến đạt</badge> 8,96 %' (the figure with its unit)."""
     outlook = rec.get("outlook_status")
-    outlook_words = vn_outlook_label(outlook, rec.get("period")) if outlook else ""
-    outlook_colour = STATUS_COLOURS.get(outlook, "#999")
-    share = progress_share(rec)
-    code = _esc(rec.get("target_code"))
+    if missing(outlook) or not outlook:
+        return ""
+    words = vn_outlook_label(outlook, rec.get("period"))
+    projected = ""
+    if rec.get("comparison") != "qualitative":
+        projected = with_unit(rec.get("outlook_value"), rec.get("display_unit"))
+    return (f'<div class="outlook">Dự báo cả năm: <span class="badge outlook-status" '
+            f'style="background:{status_colour(outlook)}">{esc(words)}</span>'
+            f'<span class="projected num">{esc(projected)}</span></div>')
+
+
+def gap_html(rec: dict) -> str:
+    """What is still needed; for a target without data, why it has none (the missing months…)."""
+    reason = no_data_reason(rec)
+    if reason:
+        return f'<div class="gap no-data-reason">Chưa có số liệu: {esc(reason)}</div>'
+    text = rec.get("gap_text")
+    return f'<div class="gap">{esc(text)}</div>' if isinstance(text, str) and text else ""
+
+
+def _card(rec: dict, series: list[dict], plan_position: int, kind: str | None = None) -> str:
+    status = rec.get("status") or "no_data"
+    colour = status_colour(status)
+    code = rec.get("target_code")
     restated = ('<span class="badge restated" style="background:#6a1b9a">Điều chỉnh sau khóa sổ</span>'
                 if rec.get("is_restatement") is True else "")
-    plan = plan_text(comparison, rec.get("bound_low"), rec.get("bound_high"))
-    plan += "%" if rec.get("display_unit") == "%" else ""
-    projected = ("" if projection is None
-                 else format_number(projection, value_decimals(rec.get("display_unit"))))
+    share = progress_share(rec)
+    # the two counts of a rate ('55.970 / 56.251'); a growth's two amounts say little on a card
+    ratio = ratio_text(rec) if kind in ("ratio", "items_meeting") or (kind is None and rec.get("comparison") == "all") \
+        else ""
+    bar = ("" if rec.get("comparison") == "qualitative" else
+           f'<div class="bar" title="{share * 100:.0f} % kế hoạch"><div style="width:{share * 100:.1f}%;'
+           f'background:{colour}"></div></div>')
     return f"""
-<article class="card" data-status="{_esc(status)}" data-code="{code}" style="border-top-color:{colour}">
-  <div class="code">{_esc(rec.get('target_code'))}</div>
-  <div class="name">{_esc(rec.get('name_vi'))}</div>
-  <span class="badge status" style="background:{colour}">{_esc(STATUS_VI.get(status, status))}</span>{restated}
-  <div class="value">{_esc(_value_text(rec))}</div>
-  <div class="plan">Kế hoạch: {_esc(plan)}</div>
-  <div class="bar" title="{share * 100:.0f}%"><div style="width:{share * 100:.1f}%;background:{colour}"></div></div>
-  {trend_svg(points, bounds, projection, colour)}
-  <div class="outlook">Dự báo cả năm:
-    <span class="badge outlook-status" style="background:{outlook_colour}">{_esc(outlook_words)}</span>
-    <span class="projected">{_esc(projected)}</span></div>
-  {_gap_html(rec)}
+<article class="card" data-status="{esc(status)}" data-group="{esc(attention_group(status))}" data-code="{esc(code)}"
+ style="--plan:{plan_position};border-top-color:{colour}">
+  <div class="code">{esc(code)}</div>
+  <div class="name">{esc(rec.get('name_vi'))}</div>
+  <span class="badge status" style="background:{colour}">{esc(status_label(status))}</span>{restated}
+  <div class="value num">{esc(value_text(rec))}</div>
+  {f'<div class="ratio">{esc(ratio)}</div>' if ratio else ''}
+  <div class="plan">Kế hoạch: <span class="num">{esc(plan_with_unit(rec))}</span></div>
+  {bar}
+  {chart_for(rec, series)}
+  {outlook_html(rec)}
+  {gap_html(rec)}
+  <a class="open" href="{esc(target_file(code))}">Chi tiết và nguồn số liệu ›</a>
 </article>"""
 
 
 def _source(rec: dict) -> str:
+    """A source's state in plain Vietnamese (``summary_vi`` from the caller; never the load's technical
+    message) with a link to its validation report when there is one."""
     status = rec.get("status") or "missing"
     colour = SOURCE_COLOURS.get(status, "#999")
     code = rec.get("source_code")
-    detail = rec.get("file_name") or ""
-    if status in ("quarantined", "failed") and rec.get("message"):
-        detail = rec["message"]
-    return (f'<div class="source" data-source="{_esc(code)}" data-status="{_esc(status)}" '
-            f'style="border-left-color:{colour}"><b>{_esc(SOURCE_NAME_VI.get(code, code))}</b>'
-            f'{_esc(SOURCE_STATUS_VI.get(status, status))}'
-            f'{" · " + _esc(detail) if detail else ""}</div>')
+    summary = rec.get("summary_vi")
+    if not isinstance(summary, str) or not summary:
+        summary = f"Tệp {rec['file_name']}" if rec.get("file_name") else ""
+        if rec.get("finished_at") is not None and not missing(rec.get("finished_at")) and status != "missing":
+            summary += f" ({vn_time(rec['finished_at'])})"
+    link = rec.get("report_href")
+    link_html = (f' <a class="report-link" href="{esc(link)}">Xem báo cáo kiểm tra</a>'
+                 if isinstance(link, str) and link else "")
+    return (f'<div class="source" data-source="{esc(code)}" data-status="{esc(status)}" '
+            f'style="border-left-color:{colour}"><b>{esc(SOURCE_NAME_VI.get(code, code))}</b>'
+            f'<span class="state">{esc(SOURCE_STATUS_VI.get(status, status))}</span>'
+            f'<p>{esc(summary)}{link_html}</p></div>')
 
 
-def render_dashboard(attainment, series, sources, meta: DashboardMeta) -> str:
+def plan_order(rows: list[dict], details: dict) -> dict[str, int]:
+    """Each target's position in the plan: its plan item when known, then its code."""
+    def key(rec):
+        item = (details.get(str(rec.get("target_code"))) or {}).get("plan_item")
+        return (0 if missing(item) else 1, 0 if missing(item) else int(item), str(rec.get("target_code")))
+    ordered = sorted(rows, key=key)
+    return {str(r.get("target_code")): i + 1 for i, r in enumerate(ordered)}
+
+
+def attention_sorted(rows: list[dict], positions: dict[str, int]) -> list[dict]:
+    """The cards in the order of attention, the plan's order within a group."""
+    return sorted(rows, key=lambda r: (attention_rank(r.get("status")), positions[str(r.get("target_code"))]))
+
+
+def _summary_line(counts: dict[str, int]) -> str:
+    """'Cần chú ý: 1 không đạt, 4 chậm tiến độ, 3 chưa có số liệu; 12 chỉ tiêu đạt hoặc đúng tiến độ.'
+    (``counts`` in the order of attention)."""
+    need = [f"{n} {status_label(s).lower()}" for s, n in counts.items()
+            if attention_group(s) in ("not_met", "behind", "no_data") and n]
+    fine = sum(n for s, n in counts.items() if attention_group(s) in ("on_track", "met", "exceeded"))
+    parts = ["Cần chú ý: " + ", ".join(need)] if need else ["Không có chỉ tiêu nào cần chú ý"]
+    parts.append(f"{fine} chỉ tiêu đạt hoặc đúng tiến độ")
+    return "; ".join(parts) + "."
+
+
+def render_dashboard(attainment, series, sources, meta: DashboardMeta, details: dict | None = None) -> str:
     """The dashboard page as one HTML string (self-contained)."""
-    rows = sorted(_records(attainment), key=lambda r: str(r.get("target_code")))
+    details = details or {}
+    rows = records(attainment)
+    positions = plan_order(rows, details)
+    rows = attention_sorted(rows, positions)
     by_target: dict[str, list[dict]] = {}
-    for rec in _records(series):
+    for rec in records(series):
         by_target.setdefault(str(rec.get("target_code")), []).append(rec)
     counts: dict[str, int] = {}
     for rec in rows:
-        counts[rec.get("status") or "no_data"] = counts.get(rec.get("status") or "no_data", 0) + 1
+        status = rec.get("status") or "no_data"
+        counts[status] = counts.get(status, 0) + 1
+    ordered_counts = dict(sorted(counts.items(), key=lambda kv: (attention_rank(kv[0]), kv[0] not in ATTENTION_ORDER,
+                                                                 kv[0])))
     buttons = ['<button class="on" data-status="all">Tất cả (' + str(len(rows)) + ")</button>"]
-    for status, label in STATUS_VI.items():
-        if counts.get(status):
-            buttons.append(f'<button data-status="{status}">{_esc(label)} ({counts[status]})</button>')
-    cards = "".join(_card(rec, by_target.get(str(rec.get("target_code")), [])) for rec in rows)
-    source_html = "".join(_source(rec) for rec in _records(sources))
+    for status, n in ordered_counts.items():
+        buttons.append(f'<button data-status="{esc(status)}">{esc(status_label(status))} ({n})</button>')
+    cards, current = [], None
+    for rec in rows:
+        group = attention_group(rec.get("status"))
+        if group != current:
+            members = [s for s in ordered_counts if attention_group(s) == group]
+            heading = " · ".join(f"{status_label(s)} ({ordered_counts[s]})" for s in members)
+            cards.append(f'<h3 class="group" data-group="{esc(group)}">{esc(heading)}</h3>')
+            current = group
+        code = str(rec.get("target_code"))
+        kind = (details.get(code) or {}).get("measure_kind")
+        cards.append(_card(rec, by_target.get(code, []), positions[code], kind))
+    source_html = "".join(_source(rec) for rec in records(sources))
     summary = json.dumps(counts, ensure_ascii=False, sort_keys=True)
-    return f"""<!DOCTYPE html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<link rel="icon" href="data:,">
-<title>Chỉ tiêu thi đua — {_esc(meta.unit_name)} — {_esc(period_words(meta.period))}</title>
-<style>{CSS}</style>
-</head>
-<body data-summary="{_esc(summary)}">
-<header>
-  <h1>Kết quả thực hiện chỉ tiêu thi đua — {_esc(meta.unit_name)} ({_esc(meta.unit_code)})</h1>
-  <p>{_esc(period_words(meta.period))} · cập nhật {_esc(format_date(meta.generated_at))}</p>
+    body = f"""<header data-summary="{esc(summary)}">
+  <h1>Kết quả thực hiện chỉ tiêu thi đua — {esc(meta.unit_name)} ({esc(meta.unit_code)})</h1>
+  <p>{esc(period_words(meta.period))} · cập nhật {esc(vn_time(meta.generated_at))}</p>
+  <p class="summary">{esc(_summary_line(ordered_counts))}</p>
 </header>
 <main>
-  <h2>Tình trạng nguồn số liệu</h2>
+  <h2>Nguồn số liệu tháng này</h2>
   <div class="sources">{source_html}</div>
   <h2>Chỉ tiêu</h2>
+  <input type="radio" name="order" id="order-attention" checked>
+  <input type="radio" name="order" id="order-plan">
+  <div class="toolbar"><span>Sắp xếp:</span><label for="order-attention">Cần chú ý trước</label>
+    <label for="order-plan">Theo thứ tự kế hoạch</label></div>
   <div class="filters">{''.join(buttons)}</div>
-  <div class="grid">{cards}</div>
+  <div class="grid">{''.join(cards)}</div>
 </main>
-<footer>Đường liền: kết quả từng tháng; đường gạch đỏ: mức kế hoạch; đường chấm: dự báo đến tháng 12.</footer>
-<script>{SCRIPT}</script>
-</body>
-</html>
-"""
+<footer>Biểu đồ: đường liền là kết quả từng tháng; đường gạch đỏ (KH) là mức kế hoạch; đường chấm là dự báo đến
+tháng 12. Bấm vào một chỉ tiêu để xem cách tính và ô nguồn của từng số liệu.</footer>"""
+    title = f"Chỉ tiêu thi đua — {meta.unit_name} — {period_words(meta.period)}"
+    html = page(title, CSS, body, SCRIPT)
+    return html.replace("<body>", f'<body data-summary="{esc(summary)}">', 1)
 
 
-def write_dashboard(attainment, series, sources, meta: DashboardMeta, out_dir: str | Path) -> Path:
-    """Write the page to ``out_dir/index.html`` (the folder is created) and return its path."""
+def write_dashboard(attainment, series, sources, meta: DashboardMeta, out_dir: str | Path,
+                    details: dict | None = None, files: dict[str, str] | None = None) -> Path:
+    """Write ``out_dir/index.html``, a page per target under ``out_dir/chi-tieu/`` and the extra
+    ``files`` (relative path -> HTML, e.g. the validation reports); return the index's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page = out / PAGE_NAME
-    page.write_text(render_dashboard(attainment, series, sources, meta), encoding="utf-8")
-    return page
+    details = details or {}
+    index = out / PAGE_NAME
+    index.write_text(render_dashboard(attainment, series, sources, meta, details), encoding="utf-8")
+    by_target: dict[str, list[dict]] = {}
+    for rec in records(series):
+        by_target.setdefault(str(rec.get("target_code")), []).append(rec)
+    (out / TARGET_DIR).mkdir(exist_ok=True)
+    for rec in records(attainment):
+        code = str(rec.get("target_code"))
+        html = target_page.render_target_page(rec, by_target.get(code, []), details.get(code) or {}, meta,
+                                              chart=chart_for(rec, by_target.get(code, []), width=360, height=170))
+        (out / target_file(code)).write_text(html, encoding="utf-8")
+    for relative, text in (files or {}).items():
+        path = (out / relative).resolve()
+        if out.resolve() not in path.parents:
+            raise ValueError(f"{relative!r} is outside {out}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return index
+
+
+__all__ = ["PAGE_NAME", "STATUS_VI", "DashboardMeta", "chart_for", "progress_share", "render_dashboard",
+           "target_file", "trend_svg", "write_dashboard"]

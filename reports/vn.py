@@ -173,3 +173,22 @@ def stt_of(target_code: str, plan_item=None) -> str:
     if match:
         return match.group(1) + match.group(2)
     return "" if missing(plan_item) else str(int(plan_item))
+
+
+def cell_text(row_number, column_name, column_letter=None, quotes: str = "“”") -> str:
+    """Where a figure sits in its sheet: 'ô G14 (cột “Lũy kế”)' when the column's letter is known, else
+    'dòng 14, cột “Lũy kế”' (what is known of it); `quotes` are the two marks around the header."""
+    opening, closing = quotes[0], quotes[-1]
+    row = None if missing(row_number) or row_number is None else int(row_number)
+    header = column_name if isinstance(column_name, str) and column_name else None
+    letter = column_letter if isinstance(column_letter, str) and column_letter else None
+    if letter and row is not None:
+        return f"ô {letter}{row}" + (f" (cột {opening}{header}{closing})" if header else "")
+    parts = []
+    if row is not None:
+        parts.append(f"dòng {row}")
+    if header:
+        parts.append(f"cột {letter + ' ' if letter else ''}{opening}{header}{closing}")
+    elif letter:
+        parts.append(f"cột {letter}")
+    return ", ".join(parts)

@@ -27,9 +27,10 @@ from warehouse.errors import LoadError
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 OBSERVATION_COLUMNS = ["indicator_code", "unit_code", "period", "member_code", "value", "numerator",
                        "denominator", "text_value", "source_file", "sheet", "row_number", "column_name",
-                       "raw_text"]
+                       "raw_text", "column_letter"]
 _FLOAT_COLUMNS = ("value", "numerator", "denominator")
-_TEXT_COLUMNS = ("text_value", "source_file", "sheet", "column_name", "raw_text")
+OPTIONAL_COLUMNS = ("column_letter",)
+_TEXT_COLUMNS = ("text_value", "source_file", "sheet", "column_name", "raw_text", "column_letter")
 DOSSIER_COLUMNS = [c.name for c in models.dossiers.c if c.name != "load_id"]
 _KEYS_PER_QUERY = 500  # (source, unit, period) keys per lookup: 1,500 parameters, far below every limit
 
@@ -102,6 +103,9 @@ def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_c
     missing = [c for c in ("indicator_code",) if c not in observations.columns]
     if missing:
         raise LoadError(f"observations lack column(s) {missing}; found {list(observations.columns)}")
+    # A frame without the column letter (written before migration 0007, or by hand) inserts without it: the
+    # column stays NULL, and a warehouse still at an older revision takes the rows.
+    columns = [c for c in OBSERVATION_COLUMNS if c not in OPTIONAL_COLUMNS or c in observations.columns]
     frame = observations.reindex(columns=OBSERVATION_COLUMNS).reset_index(drop=True)
     out = pd.DataFrame({"load_id": pd.Series(load_id, index=frame.index, dtype="Int64")})
     out["indicator_code"] = _text_column(frame["indicator_code"])
@@ -114,7 +118,8 @@ def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_c
         except (ValueError, TypeError) as exc:
             raise LoadError(f"observations, column {col}: {str(exc).splitlines()[0]}; expected numbers") from None
     for col in _TEXT_COLUMNS:
-        out[col] = frame[col].astype("str")
+        if col in columns:
+            out[col] = frame[col].astype("str")
     try:
         out["row_number"] = pd.to_numeric(frame["row_number"]).astype("Int64")
     except (ValueError, TypeError) as exc:
@@ -135,7 +140,7 @@ def prepare_observations(observations: pd.DataFrame, load_id: int | None, unit_c
                             f"{None if pd.isna(row_number) else int(row_number)})")
         raise LoadError(f"observation {out['indicator_code'].iloc[first]}: period "
                         f"{out['period'].iloc[first]!r} is not YYYY-MM")
-    return out[["load_id", *OBSERVATION_COLUMNS]]
+    return out[["load_id", *columns]]
 
 
 def prepare_dossiers(dossiers: pd.DataFrame, load_id: int | None, unit_code: str | pd.Series,

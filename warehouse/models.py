@@ -150,6 +150,8 @@ class Observation(Base):
     row_number: Mapped[int | None] = mapped_column(sa.Integer)
     column_name: Mapped[str | None] = mapped_column(sa.Text)
     raw_text: Mapped[str | None] = mapped_column(sa.Text)
+    # the spreadsheet column of the cell ('G'; with row_number the cell 'G14'); NULL without a cell (0007)
+    column_letter: Mapped[str | None] = mapped_column(sa.String(8))
 
 
 class ValidationResult(Base):

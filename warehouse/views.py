@@ -1,14 +1,22 @@
 """Analyst views and the read-only analyst role.
 
-The views are created by migration 0003 (their SQL is frozen there; warehouse/README.md documents each
-one) and read the same on SQLite and PostgreSQL:
+The views are created by migrations 0003 and 0006 (their SQL is frozen there; warehouse/README.md documents
+each one and its columns) and read the same on SQLite and PostgreSQL:
 
 - ``v_attainment_latest``: the current judgement of every target and month;
 - ``v_attainment_history``: every snapshot, numbered, with ``is_latest`` and ``is_restatement``;
 - ``v_observations_lineage``: every figure with the cell and the delivery it came from;
 - ``v_loads``: every delivery attempt with its latest validation outcome;
 - ``v_validation_results``: every expectation-suite run with its delivery;
-- ``v_source_status``: the latest delivery attempt per (source, unit, period) and the one in force.
+- ``v_source_status``: the latest delivery attempt per (source, unit, period) and the one in force;
+- ``v_target_indicators``: which indicators (and source) each target of a plan reads, from the catalogue;
+- ``v_judgement_figures``: the figures behind each judgement, one row per target x input figure, with the
+  file, sheet, row, header and raw text each came from and its load;
+- ``v_dossiers``: the dossiers behind CT08a/b/c (deliveries in force), flagged received, online, resolved,
+  late, fee-bearing, paid online; no personal data;
+- ``v_dossiers_monthly``: the same counted per unit and month, with the three rates;
+- ``v_source_completeness``: every (source, unit, month) a plan expects or a delivery was tried for:
+  ``delivered``, ``quarantined``, ``held``, ``failed``, ``missing`` or ``not_due``.
 
 On PostgreSQL the NOLOGIN group role ``thidua_analyst`` may read these views and nothing else (no base
 table, no write). The migration creates it when the migrating user may; otherwise an administrator runs
@@ -26,7 +34,10 @@ from sqlalchemy.engine import Engine
 
 ANALYST_ROLE = "thidua_analyst"
 VIEW_NAMES = ("v_attainment_history", "v_attainment_latest", "v_observations_lineage", "v_loads",
-              "v_validation_results", "v_source_status")
+              "v_validation_results", "v_source_status",
+              # migration 0006: one per analyst's question
+              "v_target_indicators", "v_judgement_figures", "v_dossiers", "v_dossiers_monthly",
+              "v_source_completeness")
 SOURCE_STATUS_COLUMNS = ["source_code", "status", "latest_load_id", "active_load_id", "file_name", "message",
                          "rows_loaded", "finished_at"]
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

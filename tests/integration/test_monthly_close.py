@@ -16,6 +16,15 @@ import sqlalchemy as sa
 from tests.expected import expected_attainment
 from tests.helpers import Env
 
+# The analyst views over this same closed year, run as the read-only role (warehouse/README.md "Useful queries"):
+# collected here so that they share this file's closed_year (make test runs a file per xdist worker).
+from tests.integration.warehouse.analyst_queries import (  # noqa: F401
+    analyst,
+    test_dossier_counts_equal_the_figures_judged,
+    test_every_figure_behind_a_judgement_is_found,
+    test_every_useful_query_runs_as_the_analyst_and_finds_rows,
+)
+
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 PERIODS = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]

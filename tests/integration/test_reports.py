@@ -192,9 +192,10 @@ def test_dashboard_renders_without_console_errors_and_screenshots(dashboard_path
         driver.get(dashboard_path.as_uri())
         WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
         cards = driver.find_elements(By.CSS_SELECTOR, "article.card")
-        assert [c.get_attribute("data-code") for c in cards] == ["CT01a", "CT08b", "CT09"]
-        assert [c.get_attribute("data-status") for c in cards] == ["met", "behind", "on_track"]
-        visits = cards[2]
+        # what needs action first: behind, then on track, then met
+        assert [c.get_attribute("data-code") for c in cards] == ["CT08b", "CT09", "CT01a"]
+        assert [c.get_attribute("data-status") for c in cards] == ["behind", "on_track", "met"]
+        visits = cards[1]
         assert visits.find_element(By.CSS_SELECTOR, ".value").text == "94.000 lượt"
         assert len(visits.find_elements(By.CSS_SELECTOR, "svg circle")) == 11  # 10 months + the projection
         assert visits.find_element(By.CSS_SELECTOR, ".bar div").size["width"] > 0
@@ -204,7 +205,7 @@ def test_dashboard_renders_without_console_errors_and_screenshots(dashboard_path
                            "education": "missing", "indicators": "loaded"}
         # the status filter works (the page's script ran)
         driver.find_element(By.CSS_SELECTOR, '.filters button[data-status="behind"]').click()
-        assert [c.is_displayed() for c in cards] == [False, True, False]
+        assert [c.is_displayed() for c in cards] == [True, False, False]
         shot = tmp_path / "dashboard.png"
         driver.save_screenshot(str(shot))
         logs = driver.get_log("browser")

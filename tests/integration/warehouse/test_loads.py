@@ -259,10 +259,10 @@ def test_prepare_observations_fills_the_delivery_and_turns_blanks_to_null():
     assert list(prepared.columns) == ["load_id", *load.OBSERVATION_COLUMNS]
     as_rows = [tuple(None if pd.isna(v) else v for v in r) for r in prepared.itertuples(index=False, name=None)]
     assert as_rows == [
-        (7, "REV_YTD", UNIT, "2025-08", "", 1.5, None, None, None, None, None, 10, None, None),
-        (7, "REV_YTD", UNIT, "2025-08", "I.1", None, None, None, None, None, None, None, None, ""),
-        (7, "ANTT", "90001", "2025-08", "", None, None, None, None, None, None, 12, None, "x"),
-    ]
+        (7, "REV_YTD", UNIT, "2025-08", "", 1.5, None, None, None, None, None, 10, None, None, None),
+        (7, "REV_YTD", UNIT, "2025-08", "I.1", None, None, None, None, None, None, None, None, "", None),
+        (7, "ANTT", "90001", "2025-08", "", None, None, None, None, None, None, 12, None, "x", None),
+    ]  # the last: column_letter, absent from the frame -> NULL
 
 
 @pytest.mark.parametrize(("change", "message"), [
