@@ -17,11 +17,11 @@ stays fast) and again each time Prefect configures it. Workers and tests are unt
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import logging
 import sys
 import threading
+
+from flows.import_hook import when_imported
 
 CONFIG_MODULE = "prefect.logging.configuration"
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
@@ -42,12 +42,10 @@ _FILTER = ConsoleFilter()
 
 def quiet_prefect_console() -> None:
     """Install the filter on Prefect's console handlers now, or when Prefect sets its logging up (idempotent)."""
-    module = sys.modules.get(CONFIG_MODULE)
-    if module is not None:
-        _wrap(module)
+    already = CONFIG_MODULE in sys.modules
+    when_imported(CONFIG_MODULE, _wrap)
+    if already:
         _attach()
-    elif not any(isinstance(finder, _WrapOnImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _WrapOnImport())
 
 
 def command_finished() -> None:
@@ -110,23 +108,3 @@ def _wrap(module) -> None:
 
     setup_logging._thidua_quiet = True
     module.setup_logging = setup_logging
-
-
-class _WrapOnImport(importlib.abc.MetaPathFinder):
-    """Wraps Prefect's `setup_logging` right after its module is executed, then steps out of the path."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != CONFIG_MODULE:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        execute = spec.loader.exec_module
-
-        def exec_module(module):
-            execute(module)
-            _wrap(module)
-
-        spec.loader.exec_module = exec_module
-        return spec

@@ -17,8 +17,6 @@ imports its server module (nothing is imported before: ``thidua --help`` stays f
 from __future__ import annotations
 
 import ctypes
-import importlib.abc
-import importlib.util
 import os
 import queue
 import signal
@@ -26,6 +24,8 @@ import subprocess
 import sys
 import threading
 import types
+
+from flows.import_hook import when_imported
 
 SERVER_MODULE = "prefect.server.api.server"
 PR_SET_PDEATHSIG = 1
@@ -35,31 +35,7 @@ def tie_ephemeral_server_to_this_process() -> None:
     """Make every temporary Prefect server started by this process die with it (Linux; idempotent)."""
     if not sys.platform.startswith("linux"):
         return
-    module = sys.modules.get(SERVER_MODULE)
-    if module is not None:
-        _patch(module)
-    elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PatchOnImport())
-
-
-class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Patches Prefect's server module right after it is executed, then steps out of the import path."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != SERVER_MODULE:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        execute = spec.loader.exec_module
-
-        def exec_module(module):
-            execute(module)
-            _patch(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
+    when_imported(SERVER_MODULE, _patch)
 
 
 def _patch(module: types.ModuleType) -> None:

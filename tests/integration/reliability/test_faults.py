@@ -540,7 +540,9 @@ def test_migrations_0004_and_0005_over_a_year_of_data_lose_no_row(warehouse_url,
             config.attributes["connection"] = conn
             command.upgrade(config, "0003")
         plan_id = wh_catalogue.load_catalogue(engine, wh_catalogue.read_catalogue(catalogue_path))
-        for source, period, name, fingerprint, rows_read, observations in year_deliveries:
+        # the year as code of the 0003 era loaded it: observations without the column letter (added by 0007)
+        old_era = [(*d[:5], d[5].drop(columns=["column_letter"], errors="ignore")) for d in year_deliveries]
+        for source, period, name, fingerprint, rows_read, observations in old_era:
             wh_load.load_delivery(engine, source_code=source, unit_code=UNIT, period=period,
                                   fingerprint=fingerprint, file_name=name, flow_run_id=None, rows_read=rows_read,
                                   observations=observations,
@@ -564,7 +566,9 @@ def test_migrations_0004_and_0005_over_a_year_of_data_lose_no_row(warehouse_url,
         after = {t: count_rows(engine, t) for t in before}
         assert {"dossiers", "unit_crosswalk"} <= tables
         assert after == before
-        for view in wh_views.VIEW_NAMES:
+        present = set(sa.inspect(engine).get_view_names())  # the views of 0003 (later ones come with 0006)
+        assert {"v_observations_lineage", "v_attainment_latest"} <= present
+        for view in (v for v in wh_views.VIEW_NAMES if v in present):
             assert len(wh_views.read_view(engine, view)) > 0, view
         assert len(wh_views.read_view(engine, "v_observations_lineage")) == expected_observations
         with engine.connect() as conn:
@@ -575,7 +579,7 @@ def test_migrations_0004_and_0005_over_a_year_of_data_lose_no_row(warehouse_url,
         records = connectors.SOURCES["public_service"].read(export)
         wh_load.load_delivery(engine, source_code="public_service", unit_code=UNIT, period="2025-12",
                               fingerprint="d" * 64, file_name=export.name, flow_run_id=None,
-                              rows_read=len(records), observations=year_deliveries[-1][-1], validation=None,
+                              rows_read=len(records), observations=old_era[-1][-1], validation=None,
                               dossiers=dossier_facts(records, UNIT, "2025-12"))
         middle = {t: count_rows(engine, t) for t in tables if t != "alembic_version"}
         assert middle["dossiers"] == records["ma_ho_so"].nunique() > 0
