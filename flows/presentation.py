@@ -235,6 +235,8 @@ def measure_figures(measure) -> list[tuple[str, str | None, str | None]]:
         if isinstance(node, dict):
             member = node.get("member", member)
             pattern = node.get("members", pattern)
+            if node.get("kind") == "ratio":  # a share of the members (schools, stations): every member counts
+                member, pattern = None, None
             if isinstance(node.get("indicator"), str):
                 found.append((node["indicator"], member, pattern))
             for key, value in node.items():

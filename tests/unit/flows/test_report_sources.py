@@ -105,3 +105,17 @@ def test_figures_used_follow_the_lineage_and_the_measure():
                  and f["indicator_code"] == "REV_YTD")
     assert (first["raw_text"], first["sheet"], first["row_number"], first["column_name"], first["load_id"],
             first["plan_item"], first["name_vi"]) == ("3.512,8", "Biểu 01", 14, "Lũy kế", 3, 1, "Thu NSNN")
+
+
+def test_a_share_of_members_lists_every_member_it_counted():
+    """CT06 (schools at national standard) is a ratio over the schools: the stored measure carries member ''
+    (no single member), and every school's figure of the month is behind the judgement."""
+    targets = pd.DataFrame([{"target_code": "CT06", "plan_item": 6, "measure": {
+        "kind": "ratio", "indicator": "SCHOOL_STANDARD", "member": "", "window": "latest"}}])
+    attainment = pd.DataFrame([_judged("CT06", [{"source": "education", "load_id": 5, "period": "2025-10"}],
+                                       "Trường chuẩn")])
+    schools = ["MN-CM", "TH-VA", "THCS-SD"]
+    observations = pd.DataFrame([_obs(5, "SCHOOL_STANDARD", s, period="2025-10") for s in schools]
+                                + [_obs(5, "SCHOOL_COUNT", "", period="2025-10")])
+    got = sorted(f["member_code"] for f in figures_used(attainment, targets, observations))
+    assert got == sorted(schools)
