@@ -1,5 +1,5 @@
 """A new year's plan, end to end (issue 20): the ward's 2026 plan, written here as a Word document with
-python-docx (derived from ../shared/reference/ke-hoach-thi-dua-2025.txt: the year moved to 2026, bounds
+python-docx (derived from tests/data/plans/ke-hoach-thi-dua-2025.txt: the year moved to 2026, bounds
 changed, one target no source measures), imported with `thidua plan import` into a catalogue folder, and
 January 2026 closed by `thidua run` on sample data (samples/generate.py extended to 2026-01; the stand-in
 API serves its dossiers).
@@ -31,7 +31,7 @@ from tests.helpers import Env
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAN_2025 = ROOT.parent / "shared" / "reference" / "ke-hoach-thi-dua-2025.txt"
+PLAN_2025 = ROOT / "tests" / "data" / "plans" / "ke-hoach-thi-dua-2025.txt"
 UNIT = "10549"
 PERIOD = "2026-01"
 

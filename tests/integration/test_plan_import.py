@@ -1,7 +1,8 @@
 """`thidua plan import` (issue 20): the 2025 plan of phường Chu Văn An, as the text the ward published
-(../shared/reference/ke-hoach-thi-dua-2025.txt), as Word documents written here with python-docx (numbered
-paragraphs and bold headings; a variant listing the targets in a table) and as a PDF printed from Word by
-LibreOffice, imports to the targets of the hand-written catalogue/ke-hoach-2025-10549.yaml, field by field.
+(tests/data/plans/ke-hoach-thi-dua-2025.txt, a copy of the published plan), as Word documents written here
+with python-docx (numbered paragraphs and bold headings; a variant listing the targets in a table) and as a
+PDF printed from Word by LibreOffice, imports to the targets of the hand-written
+catalogue/ke-hoach-2025-10549.yaml, field by field.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from flows.cli import app
 from warehouse import attainment, catalogue, db
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAN_TXT = ROOT.parent / "shared" / "reference" / "ke-hoach-thi-dua-2025.txt"
+# the ward's published plan, as given (a copy kept with the tests)
+PLAN_TXT = ROOT / "tests" / "data" / "plans" / "ke-hoach-thi-dua-2025.txt"
 REFERENCE = ROOT / "catalogue" / "ke-hoach-2025-10549.yaml"
 # The hand-written catalogue edited three names of the plan (a capital, a word added, a typo corrected):
 # for those the import keeps the plan's own words (the issue: "Vietnamese name as written").

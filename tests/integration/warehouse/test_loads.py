@@ -256,13 +256,17 @@ def test_prepare_observations_fills_the_delivery_and_turns_blanks_to_null():
                         "period": [NAN, "2025-08", None], "member_code": [None, "I.1", ""],
                         "value": ["1.5", NAN, None], "row_number": [10.0, NAN, 12.0], "raw_text": [None, "", "x"]})
     prepared = load.prepare_observations(raw, 7, UNIT, "2025-08")
-    assert list(prepared.columns) == ["load_id", *load.OBSERVATION_COLUMNS]
+    # column_letter is optional: absent from the frame, it is left out of the insert (NULL in the table)
+    assert list(prepared.columns) == ["load_id", *(c for c in load.OBSERVATION_COLUMNS if c != "column_letter")]
     as_rows = [tuple(None if pd.isna(v) else v for v in r) for r in prepared.itertuples(index=False, name=None)]
     assert as_rows == [
-        (7, "REV_YTD", UNIT, "2025-08", "", 1.5, None, None, None, None, None, 10, None, None, None),
-        (7, "REV_YTD", UNIT, "2025-08", "I.1", None, None, None, None, None, None, None, None, "", None),
-        (7, "ANTT", "90001", "2025-08", "", None, None, None, None, None, None, 12, None, "x", None),
-    ]  # the last: column_letter, absent from the frame -> NULL
+        (7, "REV_YTD", UNIT, "2025-08", "", 1.5, None, None, None, None, None, 10, None, None),
+        (7, "REV_YTD", UNIT, "2025-08", "I.1", None, None, None, None, None, None, None, None, ""),
+        (7, "ANTT", "90001", "2025-08", "", None, None, None, None, None, None, 12, None, "x"),
+    ]
+    with_letters = load.prepare_observations(raw.assign(column_letter=["G", None, "C"]), 7, UNIT, "2025-08")
+    assert list(with_letters.columns) == ["load_id", *load.OBSERVATION_COLUMNS]
+    assert [None if pd.isna(v) else v for v in with_letters["column_letter"]] == ["G", None, "C"]
 
 
 @pytest.mark.parametrize(("change", "message"), [
