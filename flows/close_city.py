@@ -63,7 +63,7 @@ import expectations
 from connectors.errors import RetriableSourceError
 from expectations.batch import BatchDelivery, validate_batch
 from expectations.suites import carried_periods
-from flows import holds, tasks
+from flows import holds, personal, tasks
 from flows.fan_out import run_deployment_wait
 from flows.locks import close_lock
 from flows.monthly_close import SourceOutcome, _nothing_new, _reject_unreadable, alert_failed_run, previous_period
@@ -341,6 +341,8 @@ def _ingest_fresh(settings: Settings, engine, source_code: str, period: str, fre
         BatchDelivery(d.unit_code, d.unit_code, d.observations, d.records,
                       by_unit.get(d.unit_code, history.iloc[0:0]).reset_index(drop=True), d.declared_period)
         for d in fresh], today=today)
+    # the reports leave validation masked, as in monthly-close (stored, rendered and sent from here on)
+    reports = {unit: personal.mask_report(report, source_code) for unit, report in reports.items()}
     names = wh_alerts.unit_names(engine, units)
     source_name = wh_alerts.names(engine, units[0], source_code)[1]
     good = [d for d in fresh if reports[d.unit_code].success]
