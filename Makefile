@@ -29,14 +29,26 @@ demo: setup
 
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
 # The task-run recorder of the in-process test server only adds shutdown noise to tests.
-## system-deps: the Debian packages the tests drive, installed when missing (as root or through sudo):
-# headless Chromium + ChromeDriver (dashboard), LibreOffice Calc (report -> PDF, .xls/.ods copies), Writer (a plan .docx -> PDF),
-# poppler-utils (PDF pages read back); then the local PostgreSQL server started if it is down.
-# One script does it all (ops/test-deps.sh; idempotent: a machine that has everything pays a few dpkg queries);
-# .ci/run reaches it through `make test`.
+## system-deps: the Debian packages the tests drive, installed here when missing (as root, or through sudo):
+# headless Chromium + ChromeDriver (dashboard, target pages), LibreOffice Calc (report -> PDF, .xls/.ods copies)
+# and Writer (a plan .docx -> PDF), poppler-utils (PDF pages read back); then the local PostgreSQL server is
+# started if it is down (ops/start-postgres.sh). Idempotent: a machine that has everything pays a few dpkg
+# queries. A desktop LibreOffice (libreoffice-calc, libreoffice-writer) counts for its -nogui package (the two
+# conflict). `make test` depends on this target and .ci/run calls `make test`: one road on every machine.
 DEB_PACKAGES := chromium chromium-driver libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
 system-deps:
-	@DEB_PACKAGES="$(DEB_PACKAGES)" ops/test-deps.sh
+	@installed() { dpkg-query -W -f='$${Status}' "$$1" 2>/dev/null | grep -q "ok installed"; }; \
+	missing=""; for p in $(DEB_PACKAGES); do \
+	  installed "$$p" || installed "$${p%-nogui}" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -q >/dev/null || true; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	    || { echo "could not install$$missing: run as root, or install them with apt-get" >&2; exit 1; }; \
+	fi
+	@ops/start-postgres.sh
 
 # The suite runs in $(TEST_WORKERS) processes (pytest-xdist), a test file per process at a time: each process has
 # its own Prefect test server, stand-in API and PostgreSQL databases; the reliability summary gathers them.
