@@ -106,6 +106,13 @@ def where_vi(sample: dict) -> str:
     parts = [f"tệp {sample.get('source_file') or '?'}"]
     if sample.get("sheet"):
         parts.append(f"trang '{sample['sheet']}'")
+    cell = cell_vi(sample)
+    return ", ".join([*parts, cell] if cell else parts)
+
+
+def cell_vi(sample: dict) -> str:
+    """``dòng 11, cột G 'Header'``: the cell within its sheet (the parts the sample knows; '' for none)."""
+    parts = []
     if sample.get("row_number") is not None:
         parts.append(f"dòng {sample['row_number']}")
     header, letter = sample.get("column_name"), sample.get("letter")

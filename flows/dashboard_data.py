@@ -20,6 +20,7 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
+from expectations.messages import cell_vi
 from reports.vn import missing
 
 REPORT_DIR = "kiem-tra"
@@ -198,19 +199,6 @@ def _month(period: str) -> str:
     return f"tháng {int(period[5:7])}/{period[:4]}"
 
 
-def _cell_words(sample: dict) -> str:
-    """'dòng 14, cột G 'Lũy kế từ đầu năm'': where a failing cell is (no file: the strip names it)."""
-    parts = []
-    if sample.get("row_number") is not None:
-        parts.append(f"dòng {sample['row_number']}")
-    header, letter = sample.get("column_name"), sample.get("letter")
-    if header:
-        parts.append(f"cột {letter + ' ' if letter else ''}'{header}'")
-    elif letter:
-        parts.append(f"cột {letter}")
-    return ", ".join(parts)
-
-
 def problem_sentence(failure: dict) -> str:
     """The first failing cell of a rule in plain Vietnamese ('dòng 14, cột G '…': gặp '3512.8', cần …'),
     else the rule's own words and what it found."""
@@ -222,7 +210,7 @@ def problem_sentence(failure: dict) -> str:
         raw = sample.get("raw_text")
         found = "ô trống" if raw in (None, "") else f"'{raw}'"
         expected = sample.get("expected_vi") or sample.get("expected") or ""
-        where = _cell_words(sample)
+        where = cell_vi(sample)  # no file: the strip names it
         return (f"{where}: " if where else "") + f"gặp {found}" + (f", cần {expected}" if expected else "")
     found, expected = failure.get("found_vi") or failure.get("found"), failure.get("expected_vi") or failure.get(
         "expected")
