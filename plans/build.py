@@ -107,6 +107,10 @@ def _subject(sentence: str) -> str:
     return (cut or sentence).strip().rstrip(",;:").lower()
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _target(code: str, item: int, sentence: str, plan_year: int, vocabulary: dict) -> Target:
     typed = type_clause(sentence, plan_year=plan_year, count_units=vocabulary.get("count_units") or {})
     target = Target(code=code, plan_item=item, sentence=sentence, typed=typed)
@@ -116,11 +120,13 @@ def _target(code: str, item: int, sentence: str, plan_year: int, vocabulary: dic
     if not typed.ok:
         target.reason = f"outside the grammar: {typed.problem}"
     elif found.entry is None:
-        target.reason = (f"no source provides '{_subject(sentence)}'" if found.problem.startswith("no source")
-                         else found.problem)
+        why = found.problem.removeprefix("no source provides this target: ")
+        target.reason = (found.problem if why == found.problem
+                         else f"no source provides '{_subject(sentence)}'"
+                         + ("" if why.startswith("no vocabulary entry") else f": {why}"))
     elif typed.figure != found.entry["figure"]:
-        target.reason = (f"'{found.entry['key']}' is measured as a {found.entry['figure']}, "
-                         f"the sentence states a {typed.figure}")
+        target.reason = (f"'{found.entry['key']}' is measured as {_a(found.entry['figure'])}, "
+                         f"the sentence states {_a(typed.figure)}")
     elif typed.comparison not in found.entry["comparisons"]:
         target.reason = (f"comparison '{typed.comparison}' does not fit '{found.entry['key']}' "
                          f"(expected {', '.join(found.entry['comparisons'])})")
@@ -180,6 +186,10 @@ def import_plan(path: str | Path, unit_code: str, year: int | None = None, *,
     if not re.fullmatch(r"\d{1,9}", str(unit_code)):
         raise PlanError(f"unit code {unit_code!r}: expected the GSO code, digits only (e.g. 10549)")
     items = find_targets(paragraphs, [h.lower() for h in vocabulary.get("section_headings") or []], str(path))
+    title_year = re.search(r"năm\s+(\d{4})", header.title_vi or "")
+    if year is not None and title_year and int(year) != int(title_year.group(1)):
+        raise PlanError(f"plan {path}: its title is for {title_year.group(1)}, --year says {year}; give the year "
+                        "the plan is for (or leave --year out)")
     year = year or header.year
     if year is None:
         raise PlanError(f"plan {path}: its title names no year: give --year YYYY")

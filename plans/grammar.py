@@ -31,7 +31,7 @@ ABOVE = re.compile(r"(?:đạt\s+)?(?:trên|hơn|vượt|vượt trên|cao hơn|
 BELOW = re.compile(r"(?:giảm\s+(?:xuống\s+|còn\s+)?)?(?:dưới|thấp hơn|nhỏ hơn)\s*" + _P)
 AT_LEAST = re.compile(r"(?:(?:đạt|là|tối thiểu|ít nhất|đạt tối thiểu|đạt ít nhất)\s+)?" + _P
                       + r"(?P<more>\s*trở lên)?")
-ASSESSMENT = re.compile(r"^(?:tiếp tục\s+)?(?:giữ vững|giữ ổn định|bảo đảm|đảm bảo)\b")
+ASSESSMENT = re.compile(r"(?:^|\s)(?:tiếp tục\s+)?(?:giữ vững|giữ ổn định|bảo đảm|đảm bảo)\b")
 # what the grammar does not cover: it says so rather than guess
 OUTSIDE = [
     (re.compile(r"\bkhông\s+(?:vượt\s+)?quá\b"), "'không quá' (at most) is not a comparison of the catalogue"),
@@ -70,11 +70,17 @@ class Typed:
         return self.problem is None
 
 
-def _strip_years(text: str) -> tuple[str, list[int]]:
-    years: list[int] = []
+# "so với (cùng kỳ) năm 2025": the year a growth is measured against, not the year of the target
+_BASELINE = re.compile(r"\bso với\s+(?:cùng kỳ\s+)?(?:năm\s+)?(?P<y>(?:19|20)\d{2})\b")
+
+
+def _strip_years(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without its year mentions, and those mentions as (first, last) year ranges."""
+    years: list[tuple[int, int]] = []
 
     def repl(m: re.Match) -> str:
-        years.extend(int(v) for v in m.groupdict().values() if v)
+        found = [int(v) for v in m.groupdict().values() if v]
+        years.append((min(found), max(found)))
         return " "
 
     text = _YEAR.sub(repl, text)
@@ -104,10 +110,16 @@ def type_clause(text: str, *, plan_year: int | None = None, count_units: dict[st
         if pattern.search(low_text):
             out.problem = why
             return out
-    body, out.years = _strip_years(low_text)
+    baselines = [int(m["y"]) for m in _BASELINE.finditer(low_text)]
+    body, ranges = _strip_years(_BASELINE.sub(" ", low_text))
+    out.years = sorted({y for first, last in ranges for y in (first, last)} | set(baselines))
     body = re.sub(r"\s+", " ", body).strip()
     if plan_year is not None:
-        other = [y for y in out.years if y not in (plan_year, plan_year + 1)]
+        # a year of the plan or the next (a call-up "giao quân năm 2026" of a 2025 plan), a period holding
+        # the plan's year ("giai đoạn 2026-2030"), an earlier year compared against
+        other = [first for first, last in ranges
+                 if not (first <= plan_year <= last or (first == last and first == plan_year + 1))]
+        other += [y for y in baselines if y > plan_year]
         if other:
             out.problem = f"the sentence names year {other[0]}, the plan is for {plan_year}"
             return out

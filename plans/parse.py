@@ -154,11 +154,13 @@ def read_header(paragraphs: list[str]) -> Header:
                                                   para)):
             h.date_vi = m.group(1)
             h.date = _date(_DATE_WORDS.search(m.group(1)))
-        if h.title_vi is None and re.fullmatch(r"KẾ HOẠCH", para.strip()) and i + 1 < len(head):
-            title = head[i + 1]
+        # "KẾ HOẠCH" on its own line, the title on the next; a text file's lines may have joined them
+        if h.title_vi is None and (m := re.fullmatch(r"KẾ HOẠCH(?:\s+(?P<rest>\S.*))?", para.strip())) and (
+                m["rest"] or i + 1 < len(head)):
+            title = m["rest"] or head[i + 1]
             h.title_vi = "Kế hoạch " + title[:1].lower() + title[1:]
-        if h.implements_vi is None and (m := re.match(
-                r"^(?:Thực hiện|Căn cứ)\s+(?P<kind>Kế hoạch|Quyết định|Chỉ thị|Nghị quyết|Công văn)\s+số\s+"
+        if h.implements_vi is None and (m := re.search(
+                r"(?:^|[;.]\s*)(?:Thực hiện|Căn cứ)\s+(?P<kind>Kế hoạch|Quyết định|Chỉ thị|Nghị quyết|Công văn)\s+số\s+"
                 r"(?P<no>\S+)\s+(?P<date>ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|ngày\s+\d{1,2}/\d{1,2}/\d{4})"
                 r"\s+của\s+(?P<by>.+?)(?:\s+về\s+|,|\.|$)", para)):
             when = _date(_DATE_WORDS.search(m["date"]) or _DATE_NUM.search(m["date"]))

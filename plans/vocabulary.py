@@ -42,22 +42,29 @@ def _phrase_re(phrase: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(nfc(phrase).lower()) + r"(?!\w)")
 
 
+def _score(text: str, alternatives: list[str]) -> int:
+    """How much of `text` the best alternative covers (characters of its phrases; 0 when none holds)."""
+    best = 0
+    for alternative in alternatives:
+        phrases = [p.strip() for p in alternative.split("&") if p.strip()]
+        if all(_phrase_re(p).search(text) for p in phrases):
+            best = max(best, sum(len(p) for p in phrases))
+    return best
+
+
 def match_indicator(sentence: str, vocabulary: dict) -> Match:
     """The vocabulary entry whose phrases the sentence holds (longest match wins).
 
     Returns:
-        ``Match(entry)``; ``Match(None, problem)`` when no entry matches or two entries match equally.
+        ``Match(entry)``; ``Match(None, problem)`` when no entry matches, two entries match equally, or a
+        look-alike no source measures (``unmeasured``) matches better.
     """
     text = re.sub(r"\s+", " ", nfc(sentence)).lower()
-    scores: list[tuple[int, dict]] = []
-    for entry in vocabulary["indicators"]:
-        best = 0
-        for alternative in entry["match"]:
-            phrases = [p.strip() for p in alternative.split("&") if p.strip()]
-            if all(_phrase_re(p).search(text) for p in phrases):
-                best = max(best, sum(len(p) for p in phrases))
-        if best:
-            scores.append((best, entry))
+    scores = [(best, entry) for entry in vocabulary["indicators"] if (best := _score(text, entry["match"]))]
+    look_alike = max(((_score(text, e["match"]), e) for e in vocabulary.get("unmeasured") or ()),
+                     key=lambda s: s[0], default=(0, None))
+    if look_alike[0] and look_alike[0] > max((s for s, _ in scores), default=0):
+        return Match(None, f"no source provides this target: {look_alike[1]['why']}")
     if not scores:
         return Match(None, "no source provides this target: no vocabulary entry matches it")
     scores.sort(key=lambda s: -s[0])

@@ -135,3 +135,40 @@ def test_grammar_sentences_map_to_the_catalogues_indicators(tmp_path):
                    "CT02": ("poor_households", "strictly_below", None, 0.8),
                    "CT03": ("tourist_visits", "at_least", 150000, None),
                    "CT04": ("security_order", "qualitative", None, None)}
+
+
+def test_look_alikes_of_a_measured_indicator_are_left_for_review(tmp_path):
+    """A new user's plan: the call-up quota reads like the NVQS pre-screening, fully-online dossiers like
+    online dossiers; no source measures either, so neither may be typed as the look-alike."""
+    plan = _plan(tmp_path, ["Hoàn thành 100% chỉ tiêu tuyển chọn và gọi công dân nhập ngũ năm 2026",
+                            "Tỷ lệ hồ sơ trực tuyến toàn trình đạt 50%",
+                            "Hoàn thành 100% khám sơ tuyển công dân nhập ngũ chuẩn bị giao quân năm 2027"])
+    quota, fully_online, prescreening = plan.targets
+    for t in (quota, fully_online):
+        assert t.entry.get("status") == NEEDS_REVIEW and "measure" not in t.entry
+        assert t.entry["review_reason"].startswith("no source provides")
+    assert prescreening.indicator == "military_prescreening" and prescreening.entry.get("comparison") == "all"
+
+
+def test_a_baseline_year_or_a_period_holding_the_plan_year_is_not_another_year(tmp_path):
+    plan = _plan(tmp_path, ["Phấn đấu thu ngân sách tăng 9% trở lên so với năm 2025",
+                            "Tỷ lệ hộ nghèo dưới 1% (theo chuẩn nghèo giai đoạn 2026-2030)",
+                            "Thu ngân sách tăng 9% so với năm 2027",
+                            "Trạm Y tế phường tiếp tục giữ vững chuẩn quốc gia"])
+    growth, poverty, later, station = plan.targets
+    assert (growth.indicator, growth.entry.get("comparison"), growth.entry.get("bound_low")) == (
+        "revenue_growth", "at_least", 9)
+    assert (poverty.indicator, poverty.entry.get("comparison"), poverty.entry.get("bound_high")) == (
+        "poor_households", "strictly_below", 1)
+    assert later.entry.get("status") == NEEDS_REVIEW and "2027" in later.entry["review_reason"]
+    # "giữ vững" read wherever it stands; the station is measured as a share of stations, so it is left for
+    # review for that reason, not for "no 'giữ vững'"
+    assert station.entry.get("status") == NEEDS_REVIEW and "giữ vững" not in station.entry["review_reason"]
+
+
+def test_a_year_given_against_the_title_is_refused(tmp_path):
+    from plans.errors import PlanError
+
+    _plan(tmp_path, ["Tỷ lệ hộ nghèo dưới 1%"])
+    with pytest.raises(PlanError, match="its title is for 2026, --year says 2025"):
+        import_plan(tmp_path / "ke-hoach.txt", "10549", 2025)
