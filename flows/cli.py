@@ -89,8 +89,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from flows.settings import SettingsError
     from warehouse.errors import WarehouseError
 
+    # FileExistsError / IsADirectoryError / NotADirectoryError: an --out or --file that names the wrong kind of thing
     return (UserError, PeriodError, SettingsError, ConnectorError, ExpectationsError, WarehouseError,
-            FileNotFoundError, PathOutsideRootError)
+            FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PathOutsideRootError)
 
 
 def _infrastructure_errors() -> tuple[type[BaseException], ...]:
@@ -129,6 +130,8 @@ def _unreachable(exc: BaseException) -> str | None:
     if isinstance(exc, sa_exc.DBAPIError) and (isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
                                                or exc.connection_invalidated):
         first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if misconfigured_warehouse(first):
+            return None  # the setting names a database or a role the server does not have: the user's to fix
         return f"cannot use the warehouse (THIDUA_WAREHOUSE_URL): {first}"
     if isinstance(exc, sa_exc.TimeoutError):
         return f"the warehouse (THIDUA_WAREHOUSE_URL) gave no connection in time: {str(exc).splitlines()[0]}"
@@ -142,8 +145,36 @@ def _unreachable(exc: BaseException) -> str | None:
             return f"cannot reach {where}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     if isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API at "):  # Prefect's client
         return f"cannot reach the Prefect API (PREFECT_API_URL): {str(exc).splitlines()[0]}"
+    if isinstance(exc, BrokenPipeError):  # the terminal's reader went away (`| head`): no service at fault
+        return None
     if isinstance(exc, ConnectionError | TimeoutError):
         return f"a service is unreachable: {type(exc).__name__}: {exc}"
+    return None
+
+
+# What a PostgreSQL server answers when the URL itself is wrong (the server was reached): retrying never helps.
+_WAREHOUSE_SETTING_WRONG = ("does not exist", "password authentication failed", "no password supplied",
+                            "role \"", "no pg_hba.conf entry")
+
+
+def misconfigured_warehouse(first_line: str) -> bool:
+    """The warehouse server answered, and says THIDUA_WAREHOUSE_URL names what it does not have."""
+    return any(words in first_line for words in _WAREHOUSE_SETTING_WRONG)
+
+
+def _warehouse_setting_wrong(exc: BaseException) -> str | None:
+    """One sentence when `exc` (or its cause) is the warehouse server refusing the URL's database or role."""
+    import sqlalchemy.exc as sa_exc
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sa_exc.DBAPIError):
+            first = (str(exc.orig).strip().splitlines() or [""])[0]
+            if misconfigured_warehouse(first):
+                return (f"THIDUA_WAREHOUSE_URL: the database server refused it: {first}; check the database "
+                        "name and the user in the URL, e.g. postgresql://thidua@127.0.0.1:5432/thidua")
+        exc = exc.__cause__ or exc.__context__
     return None
 
 
@@ -180,10 +211,19 @@ def friendly(fn):
             elif problems and callable(getattr(exc, "message_vi", None)):
                 typer.echo(f"error: {exc.message_vi()}", err=True)
                 typer.echo(f"       {exc}", err=True)
+            elif isinstance(exc, OSError) and exc.filename:  # a path of the command: the path, then why
+                typer.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
             else:
                 typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except BrokenPipeError:  # `thidua … | head`: the reader has what it wanted
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush into the closed pipe at exit
+            raise typer.Exit(0) from None
         except Exception as exc:  # a service that cannot be reached is not a bug: its own exit code
+            wrong = _warehouse_setting_wrong(exc)
+            if wrong is not None:
+                typer.echo(f"error: {wrong}", err=True)
+                raise typer.Exit(EXIT_USER_ERROR) from None
             sentence = unreachable(exc)
             if sentence is None:
                 raise

@@ -11,7 +11,9 @@ the child sets ``PR_SET_PDEATHSIG`` (prctl) to SIGKILL before it executes the se
 signal when the *thread* that forked the child ends, so the server is always forked by one long-lived
 daemon thread of ours, never by a short-lived thread of Prefect's. The hook is installed when Prefect
 imports its server module (nothing is imported before: ``thidua --help`` stays fast), and only changes the
-``subprocess.Popen`` that module sees. Elsewhere than on Linux it does nothing.
+``subprocess.Popen`` that module sees. The server's output goes to ``$PREFECT_HOME/ephemeral-server.log``,
+not to the terminal (stopped at exit, it printed shutdown tracebacks after the command's answer).
+Elsewhere than on Linux it does nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import threading
 import types
+from pathlib import Path
 
 from flows.import_hook import when_imported
 
@@ -58,7 +61,24 @@ class _PopenDyingWithUs(subprocess.Popen):
     def __init__(self, *args, **kwargs):
         if kwargs.get("preexec_fn") is None:
             kwargs["preexec_fn"] = _die_with_parent(os.getpid())
-        _OWNER.call(lambda: subprocess.Popen.__init__(self, *args, **kwargs))
+        log = None
+        if kwargs.get("stdout") is None and kwargs.get("stderr") is None:
+            # The server's own output is no business of the terminal: stopped at exit, it printed hundreds of
+            # lines of shutdown tracebacks (CancelledError, aiosqlite) after the command's answer.
+            log = open(_server_log(), "ab")  # the child keeps its copy; ours closes below
+            kwargs["stdout"] = kwargs["stderr"] = log
+        try:
+            _OWNER.call(lambda: subprocess.Popen.__init__(self, *args, **kwargs))
+        finally:
+            if log is not None:
+                log.close()
+
+
+def _server_log() -> Path:
+    """Where the temporary server writes: ``$PREFECT_HOME/ephemeral-server.log`` (Prefect's home folder)."""
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "ephemeral-server.log"
 
 
 def _die_with_parent(parent_pid: int):

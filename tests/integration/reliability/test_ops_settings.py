@@ -226,3 +226,76 @@ def test_prefects_shutdown_is_silent_once_the_command_has_ended(tmp_path, api_ur
     after = _exit_while_the_api_is_gone(tmp_path / "quiet", api_url, "quiet")
     assert after.returncode == 0, after.stderr[-2000:]
     assert "Error logging to API" not in after.stderr and "Traceback" not in after.stderr, after.stderr[-2000:]
+
+
+def test_a_database_the_server_does_not_have_is_the_users_mistake(tmp_path, pg_url):
+    """Tried as a new user: a URL naming a database the (reachable) server lacks said 'try again once it is
+    back' with exit 4; retrying never helps, so it is exit 2, naming the setting."""
+    import sqlalchemy as sa
+
+    from flows.cli import app
+
+    url = sa.engine.make_url(pg_url).set(database="thidua_no_such_db").render_as_string(hide_password=False)
+    with Env(THIDUA_DATA_DIR=tmp_path, THIDUA_WAREHOUSE_URL=url, THIDUA_CATALOGUE=PLAN, THIDUA_UNIT="10549"):
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, lines
+    assert lines[0].startswith("error: THIDUA_WAREHOUSE_URL:") and "thidua_no_such_db" in lines[0]
+
+
+def test_an_output_path_of_the_wrong_kind_is_one_sentence(tmp_path):
+    """`thidua template --out` naming a folder that is a file: the path and why, exit 2, no traceback."""
+    from flows.cli import app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with Env(THIDUA_DATA_DIR=tmp_path, THIDUA_CATALOGUE=PLAN, THIDUA_UNIT="10549"):
+        result = CliRunner().invoke(app, ["template", "--year", "2025", "--unit", "10549",
+                                          "--out", str(blocker / "chi-tieu.xlsx")])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(blocker) in lines[0] and "Traceback" not in result.output, lines
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path, capsys):
+    """`thidua … | head -1`: the reader left while the command wrote. That is no unreachable service (it said
+    'a service is unreachable: BrokenPipeError … exit 4'): the command ends quietly with 0."""
+    import typer
+
+    from flows.cli import friendly
+
+    @friendly
+    def writes_into_a_closed_pipe():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    stdout = sys.stdout
+    try:
+        with Env(THIDUA_DATA_DIR=tmp_path, THIDUA_CATALOGUE=PLAN, THIDUA_UNIT="10549"), \
+                pytest.raises(typer.Exit) as ended:
+            writes_into_a_closed_pipe()
+    finally:
+        sys.stdout = stdout
+    assert ended.value.exit_code == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_temporary_servers_output_goes_to_its_log_not_the_terminal(tmp_path):
+    """Tried as a new user: 1 run in 3 printed ~350 lines of the temporary Prefect server's shutdown tracebacks
+    (CancelledError, aiosqlite) after the command's answer. The server's stdout and stderr are its log file."""
+    script = (
+        "from flows.ephemeral import tie_ephemeral_server_to_this_process as tie\n"
+        "tie()\n"
+        "import os\n"
+        "from prefect.server.api.server import SubprocessASGIServer\n"
+        "s = SubprocessASGIServer(); s.start()\n"
+        "pid = s.server_process.pid\n"
+        "print(os.readlink(f'/proc/{pid}/fd/1')); print(os.readlink(f'/proc/{pid}/fd/2'))\n"
+        "s.stop()\n")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    log = str(tmp_path / "prefect" / "ephemeral-server.log")
+    assert done.stdout.split() == [log, log]
+    assert "Traceback" not in done.stderr
