@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import math
 
-from reports.vn import format_number
+from reports.vn import format_number, value_decimals
 
 
 def _esc(text) -> str:
@@ -85,18 +85,19 @@ def trend_svg(points: list[tuple[int, float]], bounds: list[float], projection: 
                      f'y2="{y(bound):.1f}" stroke="#8b0000" stroke-dasharray="4 3"/>')
         parts.append(f'<text class="bound-label" x="{pad_l + plot_w + 3}" y="{y(bound) + 3:.1f}" font-size="9" '
                      f'fill="#8b0000">KH</text>')
+    shown = value_decimals(unit)  # a count has no decimals, a percentage two
     if points:
         path = " ".join(f"{x(m):.1f},{y(v):.1f}" for m, v in points)
         parts.append(f'<polyline class="actual" points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for m, v in points:
             parts.append(f'<circle cx="{x(m):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
-                         f'<title>Tháng {m}: {_esc(format_number(v, 2))} {_esc(unit)}</title></circle>')
+                         f'<title>Tháng {m}: {_esc(format_number(v, shown))} {_esc(unit)}</title></circle>')
         last_m, last_v = points[-1]
         if projection is not None and last_m < 12:
             parts.append(f'<line class="projection" x1="{x(last_m):.1f}" y1="{y(last_v):.1f}" x2="{x(12):.1f}" '
                          f'y2="{y(projection):.1f}" stroke="{colour}" stroke-dasharray="2 3" stroke-width="2"/>')
             parts.append(f'<circle cx="{x(12):.1f}" cy="{y(projection):.1f}" r="3" fill="#fff" '
-                         f'stroke="{colour}"><title>Dự báo cả năm: {_esc(format_number(projection, 2))} '
+                         f'stroke="{colour}"><title>Dự báo cả năm: {_esc(format_number(projection, shown))} '
                          f'{_esc(unit)}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)

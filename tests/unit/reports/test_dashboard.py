@@ -134,3 +134,17 @@ def test_write_dashboard_writes_a_page_per_target_and_the_extra_files(tmp_path):
     visits = (tmp_path / "dash" / "chi-tieu" / "CT09.html").read_text(encoding="utf-8")
     assert '<a class="back" href="../index.html">' in visits and "Tháng 10" in visits
     assert (tmp_path / "dash" / "kiem-tra" / "health-2025-10-7.html").is_file()
+
+
+def test_a_count_charted_month_by_month_has_no_decimals():
+    """Tried as a new user: the tourist-visit chart's points read '6.000,00 lượt' and the outlook
+    '111.827,59 lượt'; a count is shown whole, a percentage with two decimals."""
+    import re
+
+    from reports.chart import trend_svg
+
+    visits = trend_svg([(1, 6000.0), (2, 12500.0)], [100000.0], 111827.59, "#333", unit="lượt")
+    assert re.findall(r"<title>([^<]*)</title>", visits) == ["Tháng 1: 6.000 lượt", "Tháng 2: 12.500 lượt",
+                                                             "Dự báo cả năm: 111.828 lượt"]
+    rate = trend_svg([(1, 99.5)], [100.0], 99.504, "#333", unit="%")
+    assert re.findall(r"<title>([^<]*)</title>", rate) == ["Tháng 1: 99,50 %", "Dự báo cả năm: 99,50 %"]
