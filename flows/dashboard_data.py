@@ -208,6 +208,8 @@ def problem_sentence(failure: dict) -> str:
         if sample.get("message_vi") and not sample.get("expected_vi") and not sample.get("expected"):
             return str(sample["message_vi"])
         raw = sample.get("raw_text")
+        if isinstance(raw, list | tuple):  # several values found (e.g. the sheets of a workbook)
+            raw = ", ".join(str(v) for v in raw)
         found = "ô trống" if raw in (None, "") else f"'{raw}'"
         expected = sample.get("expected_vi") or sample.get("expected") or ""
         where = cell_vi(sample)  # no file: the strip names it

@@ -119,3 +119,11 @@ def test_a_share_of_members_lists_every_member_it_counted():
                                 + [_obs(5, "SCHOOL_COUNT", "", period="2025-10")])
     got = sorted(f["member_code"] for f in figures_used(attainment, targets, observations))
     assert got == sorted(schools)
+
+
+def test_a_problem_that_found_several_values_reads_as_a_list_of_words():
+    """Tried as a new user: the sources strip read "gặp '['Tiêu chí trạm y tế', 'Mẫu 2a']'"."""
+    from flows.dashboard_data import problem_sentence
+
+    failure = {"samples": [{"raw_text": ["Tiêu chí trạm y tế", "Mẫu 2a"], "expected_vi": "đủ các trang"}]}
+    assert problem_sentence(failure) == "gặp 'Tiêu chí trạm y tế, Mẫu 2a', cần đủ các trang"
